@@ -1,0 +1,49 @@
+"""OpenAPI 3.0 schema objects to JSON Schema 2020-12, so one fast validator checks them.
+
+3.0 spells "may be null" as `nullable: true`; 2020-12 needs `null` in `type` (or an
+`anyOf`). Everything else we use means the same in both.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_SCHEMA_MAPS = ("properties", "patternProperties", "$defs")
+_SCHEMA_ONE = ("items", "additionalProperties", "not", "contains", "propertyNames")
+_SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
+_DROPPED = ("nullable", "example", "discriminator", "xml", "externalDocs")
+
+
+def to_json_schema(schema: Any) -> Any:
+    if not isinstance(schema, dict):
+        return schema  # `true` / `false` schemas
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key in _DROPPED:
+            continue
+        if key in _SCHEMA_MAPS:
+            out[key] = {name: to_json_schema(sub) for name, sub in value.items()}
+        elif key in _SCHEMA_ONE:
+            out[key] = to_json_schema(value)
+        elif key in _SCHEMA_LISTS:
+            out[key] = [to_json_schema(sub) for sub in value]
+        elif key == "components":
+            # connexion has already inlined every $ref, then embeds the components beside
+            # each schema (a cycle, since they contain that schema): not needed, dropped.
+            continue
+        else:
+            out[key] = value
+    if schema.get("nullable") is True:
+        out = _allow_null(out)
+    return out
+
+
+def _allow_null(schema: dict[str, Any]) -> dict[str, Any]:
+    if "enum" in schema and None not in schema["enum"]:
+        schema = {**schema, "enum": [*schema["enum"], None]}
+    kind = schema.get("type")
+    if isinstance(kind, str):
+        return {**schema, "type": [kind, "null"]}
+    if isinstance(kind, list):
+        return schema if "null" in kind else {**schema, "type": [*kind, "null"]}
+    return {"anyOf": [schema, {"type": "null"}]}

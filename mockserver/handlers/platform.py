@@ -1,0 +1,17 @@
+"""The two calls the official SDK makes when a client is built."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mockserver import payloads
+from mockserver.identity import workspace_of
+
+
+async def list_nodes(user: str) -> list[dict[str, Any]]:
+    # Empty: the SDK checks workflow definitions against this catalogue, and ours are empty.
+    return []
+
+
+async def get_me(user: str) -> dict[str, Any]:
+    return payloads.api_key_body(workspace_of(user))

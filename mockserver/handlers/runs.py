@@ -1,0 +1,149 @@
+"""Run operations: create (async and sync), poll, list, get by id, stop, events."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from connexion import request
+
+from mockserver import payloads
+from mockserver.errors import ApiError, ErrorItem, ValidationProblem
+from mockserver.identity import workspace_of
+from mockserver.lifecycle import IllegalMove
+from mockserver.scenarios import parse_prefer, plan, select_nodes
+from mockserver.state import MockState
+from mockserver.store import Run
+from mockserver.workflows import Workflow
+
+Response = tuple[dict[str, Any], int, dict[str, str]] | dict[str, Any]
+
+
+class Runs:
+    def __init__(self, state: MockState) -> None:
+        self._state = state
+
+    def _workflow(self, workflow_id: str) -> Workflow:
+        workflow = self._state.catalogue.get(workflow_id)
+        if workflow is None:
+            raise ApiError(404, f"Workflow {workflow_id} not found")
+        return workflow
+
+    def _run(self, user: str, run_id: str, workflow_id: str | None = None) -> Run:
+        run = self._state.store.get(workspace_of(user), run_id)
+        if run is None or (workflow_id is not None and run.workflow_id != workflow_id):
+            raise ApiError(404, "Run not found")
+        return run
+
+    def _create(
+        self, workflow_id: str, body: dict[str, Any], user: str
+    ) -> tuple[Run, Workflow, dict[str, str]]:
+        state = self._state
+        workflow = self._workflow(workflow_id)
+        node_ids = body.get("node_ids")
+        selected, problems = select_nodes(workflow, node_ids, body.get("single_node_id"))
+        if problems:
+            raise ValidationProblem([ErrorItem(loc, msg, "value_error") for loc, msg in problems])
+        prefs = parse_prefer(request.headers.get("prefer"))
+        timeline = plan(
+            workflow,
+            selected,
+            created_at=state.clock.now(),
+            queue_delay=state.settings.queue_delay_s,
+            node_duration=state.settings.node_duration_s,
+            prefs=prefs,
+        )
+        run = state.store.add(
+            Run(
+                id=state.ids.new(),
+                workspace=workspace_of(user),
+                workflow_id=workflow_id,
+                input=body["input"],
+                timeline=timeline,
+                node_ids=tuple(node_ids) if node_ids is not None else None,
+                single_node_id=body.get("single_node_id"),
+                workflow_version_id=body.get("workflow_version_id"),
+                callback_url=body.get("callback_url"),
+            )
+        )
+        headers = {"Preference-Applied": ", ".join(prefs.applied)} if prefs.applied else {}
+        return run, workflow, headers
+
+    def _view(
+        self, run: Run, *, output_only: bool = False, use_output_ids: bool = False
+    ) -> dict[str, Any]:
+        workflow = self._workflow(run.workflow_id)
+        snap = run.timeline.snapshot_at(self._state.clock.now())
+        render = payloads.run_output if output_only else payloads.simplified_run
+        return render(run, workflow, snap, by_id=use_output_ids)
+
+    async def create(self, workflow_id: str, body: dict[str, Any], user: str) -> Response:
+        run, _, headers = self._create(workflow_id, body, user)
+        return self._view(run), 200, headers
+
+    async def create_sync(
+        self,
+        workflow_id: str,
+        body: dict[str, Any],
+        user: str,
+        output_only: bool = False,
+        use_output_ids: bool = False,
+    ) -> Response:
+        run, _, headers = self._create(workflow_id, body, user)
+        clock = self._state.clock
+        deadline = clock.now() + self._state.settings.sync_cap_s
+        # Sleep in real seconds until the simulated end (or the cap), re-checking
+        # because a manual clock or a stop can move the end.
+        while True:
+            run = self._run(user, run.id)
+            now = clock.now()
+            if run.timeline.snapshot_at(now).terminal or now >= deadline:
+                break
+            wait = (min(run.timeline.ends_at, deadline) - now) / clock.speed
+            await asyncio.sleep(min(max(wait, 0.001), 0.05))
+        return self._view(run, output_only=output_only, use_output_ids=use_output_ids), 200, headers
+
+    async def poll(
+        self,
+        workflow_id: str,
+        run_id: str,
+        user: str,
+        output_only: bool = False,
+        use_output_ids: bool = False,
+    ) -> Response:
+        run = self._run(user, run_id, workflow_id)
+        return self._view(run, output_only=output_only, use_output_ids=use_output_ids)
+
+    async def get_by_id(self, run_id: str, user: str) -> Response:
+        run = self._run(user, run_id)
+        return payloads.run_no_io(run, run.timeline.snapshot_at(self._state.clock.now()))
+
+    async def list(
+        self,
+        workflow_id: str,
+        user: str,
+        page: int = 1,
+        size: int | None = None,
+        page_size: int | None = None,
+    ) -> Response:
+        self._workflow(workflow_id)
+        runs = self._state.store.of_workflow(workspace_of(user), workflow_id)
+        size = size or page_size or 50
+        chosen = runs[(page - 1) * size : page * size]
+        items = [self._view(run) for run in chosen]
+        return payloads.page(items, total=len(runs), page=page, size=size)
+
+    async def stop(self, run_id: str, user: str) -> Response:
+        run = self._run(user, run_id)
+        try:
+            timeline = run.timeline.stop(self._state.clock.now())
+        except IllegalMove as exc:
+            raise ApiError(409, str(exc)) from exc
+        return self._view(self._state.store.replace_timeline(run, timeline))
+
+    async def events(self, run_id: str, user: str, etag: str | None = None) -> Response:
+        self._run(user, run_id)
+        raise ApiError(501, "Run events (SSE) are not implemented by this mock yet")
+
+
+__all__ = ["Runs"]

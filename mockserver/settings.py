@@ -1,0 +1,91 @@
+"""All settings in one frozen object; defaults live here and nowhere else."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Literal
+
+ClockKind = Literal["system", "manual"]
+ENV_PREFIX = "MOCKSERVER_"
+
+
+class SettingsError(ValueError):
+    """A setting has a value the server cannot use."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 4010
+    # Simulated seconds per real second; 10 makes a 3.5 s run take 0.35 s.
+    speed: float = 1.0
+    # Same seed and manual clock: same ids and timestamps, byte for byte.
+    seed: int | None = None
+    # Empty: any non-empty key is accepted and is its own workspace.
+    api_keys: tuple[str, ...] = ()
+    workflows_file: Path | None = None
+    validate_responses: bool = True
+    cors_origins: tuple[str, ...] = ("*",)
+    clock: ClockKind = "system"
+    queue_delay_s: float = 0.5
+    node_duration_s: float = 1.0
+    # Unknown workflow ids get a generated workflow unless strict (then 404).
+    strict_workflows: bool = False
+    sync_cap_s: float = 120.0
+    spec_path: Path = field(
+        default_factory=lambda: Path(__file__).resolve().parent.parent / "openapi.yaml"
+    )
+
+    def __post_init__(self) -> None:
+        if self.speed <= 0:
+            raise SettingsError(f"speed must be > 0, got {self.speed}")
+        if not 0 <= self.port <= 65535:
+            raise SettingsError(f"port must be 0..65535, got {self.port}")
+        if any(not key for key in self.api_keys):
+            raise SettingsError("api keys must be non-empty")
+        if self.clock not in ("system", "manual"):
+            raise SettingsError(f"clock must be 'system' or 'manual', got {self.clock!r}")
+        if self.queue_delay_s < 0 or self.node_duration_s < 0:
+            raise SettingsError("durations must be >= 0")
+
+    def with_changes(self, **changes: Any) -> Settings:
+        """Apply the changes whose value is not None ("not given" differs from falsy)."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read `MOCKSERVER_<FIELD>` variables, e.g. MOCKSERVER_SPEED=5."""
+        env = os.environ if environ is None else environ
+        changes: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(ENV_PREFIX + f.name.upper())
+            if raw is None:
+                continue
+            changes[f.name] = _cast(f.name, cls.__dataclass_fields__[f.name].default, raw)
+        return cls().with_changes(**changes)
+
+
+def _cast(name: str, default: Any, raw: str) -> Any:
+    try:
+        if isinstance(default, bool):
+            if raw.lower() in ("1", "true", "yes", "on"):
+                return True
+            if raw.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(raw)
+        if isinstance(default, int) and name != "seed":
+            return int(raw)
+        if isinstance(default, float):
+            return float(raw)
+        if isinstance(default, tuple):
+            return tuple(part.strip() for part in raw.split(",") if part.strip())
+        if name == "seed":
+            return int(raw)
+        if name in ("workflows_file", "spec_path"):
+            return Path(raw)
+        return raw
+    except ValueError as exc:
+        raise SettingsError(f"{ENV_PREFIX}{name.upper()}={raw!r} is not valid") from exc

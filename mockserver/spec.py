@@ -1,0 +1,67 @@
+"""The spec, loaded once: the source of truth that code reads instead of copying."""
+
+from __future__ import annotations
+
+import copy
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema_rs
+import yaml
+
+from mockserver.dialect import to_json_schema
+
+
+class Spec:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        with path.open(encoding="utf-8") as handle:
+            self._document: dict[str, Any] = yaml.safe_load(handle)
+        self._validators: dict[str, Any] = {}
+
+    @property
+    def document(self) -> dict[str, Any]:
+        """A copy: connexion writes into the dict it is given."""
+        return copy.deepcopy(self._document)
+
+    @property
+    def status_enum(self) -> tuple[str, ...]:
+        return tuple(self._document["components"]["schemas"]["RunStatus"]["enum"])
+
+    def validator(self, component: str) -> Any:
+        """A compiled validator for `components/schemas/<component>` (refs resolved)."""
+        found = self._validators.get(component)
+        if found is None:
+            schemas = self._document["components"]["schemas"]
+            root = {
+                "$ref": f"#/$defs/{component}",
+                "$defs": {name: to_json_schema(s) for name, s in schemas.items()},
+            }
+            found = jsonschema_rs.validator_for(_relink(root), validate_formats=True)
+            self._validators[component] = found
+        return found
+
+    def errors(self, component: str, instance: Any) -> list[str]:
+        """Every way `instance` breaks the component schema, as readable lines."""
+        return [
+            f"{'/'.join(map(str, e.instance_path)) or '<root>'}: {e.message}"
+            for e in self.validator(component).iter_errors(instance)
+        ]
+
+
+@cache
+def load(path: Path) -> Spec:
+    return Spec(path)
+
+
+def _relink(node: Any) -> Any:
+    """Point `#/components/schemas/X` references at `#/$defs/X`."""
+    if isinstance(node, dict):
+        return {
+            k: (v.replace("#/components/schemas/", "#/$defs/") if k == "$ref" else _relink(v))
+            for k, v in node.items()
+        }
+    if isinstance(node, list):
+        return [_relink(v) for v in node]
+    return node

@@ -1,0 +1,58 @@
+"""The in-memory run store, partitioned by workspace."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from mockserver.lifecycle import Timeline
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """A run as created; its state at any time comes from `timeline`."""
+
+    id: str
+    workspace: str
+    workflow_id: str
+    input: Mapping[str, Any]
+    timeline: Timeline
+    node_ids: tuple[str, ...] | None = None
+    single_node_id: str | None = None
+    workflow_version_id: str | None = None
+    callback_url: str | None = None
+    # Creation order breaks ties between runs created at the same instant.
+    sequence: int = 0
+
+
+@dataclass
+class RunStore:
+    _runs: dict[str, dict[str, Run]] = field(default_factory=dict)
+    _sequence: int = 0
+
+    def add(self, run: Run) -> Run:
+        self._sequence += 1
+        run = replace(run, sequence=self._sequence)
+        self._runs.setdefault(run.workspace, {})[run.id] = run
+        return run
+
+    def get(self, workspace: str, run_id: str) -> Run | None:
+        return self._runs.get(workspace, {}).get(run_id)
+
+    def replace_timeline(self, run: Run, timeline: Timeline) -> Run:
+        updated = replace(run, timeline=timeline)
+        self._runs[run.workspace][run.id] = updated
+        return updated
+
+    def of_workflow(self, workspace: str, workflow_id: str) -> list[Run]:
+        """The workflow's runs in this workspace, newest first."""
+        runs = [r for r in self._runs.get(workspace, {}).values() if r.workflow_id == workflow_id]
+        runs.sort(key=lambda r: (r.timeline.created_at, r.sequence), reverse=True)
+        return runs
+
+    def clear(self, workspace: str | None = None) -> None:
+        if workspace is None:
+            self._runs.clear()
+        else:
+            self._runs.pop(workspace, None)
