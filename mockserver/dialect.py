@@ -1,7 +1,7 @@
 """OpenAPI 3.0 schema objects to JSON Schema 2020-12, so one fast validator checks them.
 
 3.0 spells "may be null" as `nullable: true`; 2020-12 needs `null` in `type` (or an
-`anyOf`). Everything else we use means the same in both.
+`anyOf`). 3.0's boolean exclusive bounds become numbers. The rest means the same in both.
 """
 
 from __future__ import annotations
@@ -33,6 +33,10 @@ def to_json_schema(schema: Any) -> Any:
             continue
         else:
             out[key] = value
+    # 3.0 (Draft 4) spells exclusive bounds as booleans beside minimum / maximum.
+    for flag, bound in (("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")):
+        if isinstance(out.get(flag), bool) and out.pop(flag) and bound in out:
+            out[flag] = out.pop(bound)
     if schema.get("nullable") is True:
         out = _allow_null(out)
     return out

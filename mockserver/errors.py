@@ -101,7 +101,8 @@ def _api_error(_: ConnexionRequest, exc: Exception) -> ConnexionResponse:
 
 def _http(_: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     assert isinstance(exc, HTTPException)
-    detail = "Not Found" if exc.status_code == 404 else exc.detail
+    # Also reached by ApiError(404): starlette looks status handlers up first.
+    detail = exc.detail or ("Not Found" if exc.status_code == 404 else "Method Not Allowed")
     return json_response(exc.status_code, {"detail": detail}, dict(exc.headers or {}))
 
 

@@ -7,9 +7,9 @@ and finished_at are computed from the timeline, never stored beside it.
 from __future__ import annotations
 
 import bisect
-from itertools import pairwise
 from dataclasses import dataclass, replace
 from functools import cached_property
+from itertools import pairwise
 from typing import Literal
 
 Status = Literal["queued", "running", "awaiting_human_feedback", "completed", "failed", "stopped"]
@@ -66,6 +66,7 @@ class Snapshot:
     started_at: float | None
     finished_at: float | None
     error: str | None
+    failed: tuple[str, ...] = ()
 
     @property
     def terminal(self) -> bool:
@@ -102,10 +103,12 @@ class Timeline:
             return planned
         kept = tuple(m for m in planned if m.at <= self.stop_at and not m.snapshot.terminal)
         last = kept[-1].snapshot
+        # Interrupted nodes did not finish: they count as remaining again.
         stopped = replace(
             last,
             status="stopped",
             running=(),
+            remaining=(*last.running, *last.remaining),
             finished_at=self.stop_at,
         )
         changes = tuple(NodeChange(node, "stopped") for node in last.running)
@@ -147,8 +150,9 @@ def _planned_moments(tl: Timeline) -> tuple[Moment, ...]:
         started: float | None,
         finished: float | None = None,
         error: str | None = None,
+        failed: tuple[str, ...] = (),
     ) -> Snapshot:
-        started_count = done + len(running)
+        started_count = done + len(running) + len(failed)
         progress = 100 if status == "completed" else (done * 100 // total if total else 0)
         return Snapshot(
             status=status,
@@ -160,6 +164,7 @@ def _planned_moments(tl: Timeline) -> tuple[Moment, ...]:
             started_at=started,
             finished_at=finished,
             error=error,
+            failed=failed,
         )
 
     t = tl.created_at
@@ -167,6 +172,8 @@ def _planned_moments(tl: Timeline) -> tuple[Moment, ...]:
     t += tl.queue_delay
     started = t
     if not order:
+        # Nothing to execute: still pass through running, the only legal way out of queued.
+        moments.append(Moment(t, snap("running", 0, (), started), ()))
         if tl.outcome == "failed":
             final = snap("failed", 0, (), started, t, tl.error)
         else:
@@ -179,7 +186,7 @@ def _planned_moments(tl: Timeline) -> tuple[Moment, ...]:
         moments.append(Moment(t, snap("running", index, (step.node_id,), started), changes))
         t += step.duration
         if step.node_id == fail_at:
-            failed = snap("failed", index, (), started, t, tl.error)
+            failed = snap("failed", index, (), started, t, tl.error, (step.node_id,))
             moments.append(Moment(t, failed, (NodeChange(step.node_id, "failed"),)))
             return tuple(moments)
         pending = (NodeChange(step.node_id, "completed"),)

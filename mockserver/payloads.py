@@ -27,7 +27,7 @@ def output_of(run: Run, workflow: Workflow, snap: Snapshot, *, by_id: bool = Fal
 
 def progress_details(snap: Snapshot) -> JSON:
     per_node = {node: 100 for node in snap.executed}
-    per_node.update({node: 0 for node in (*snap.running, *snap.remaining)})
+    per_node.update({node: 0 for node in (*snap.failed, *snap.running, *snap.remaining)})
     logs: JSON = {}
     if snap.error:
         logs["error"] = [snap.error]

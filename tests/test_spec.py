@@ -1,0 +1,93 @@
+"""The spec itself: valid OpenAPI 3.0.3, examples valid, and the code reads it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from openapi_spec_validator import validate
+
+from mockserver import lifecycle
+from mockserver.app import CONTROL_SPEC
+from mockserver.settings import Settings
+from mockserver.spec import Spec
+
+SPEC_PATH = Settings().spec_path
+SPEC = Spec(SPEC_PATH)
+
+
+@pytest.mark.parametrize("path", [SPEC_PATH, CONTROL_SPEC], ids=["openapi", "control"])
+def test_spec_is_valid_openapi_303(path: Path) -> None:
+    document = yaml.safe_load(path.read_text())
+    assert document["openapi"] == "3.0.3"
+    validate(document)
+
+
+def test_lifecycle_states_equal_the_spec_status_enum() -> None:
+    assert set(lifecycle.STATES) == set(SPEC.status_enum)
+    assert set(SPEC.status_enum) >= lifecycle.TERMINAL
+    assert set(lifecycle.LEGAL_MOVES) == set(SPEC.status_enum)
+
+
+def _operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (path, method, op)
+        for path, item in document["paths"].items()
+        for method, op in item.items()
+        if method in ("get", "post", "put", "delete", "patch")
+    ]
+
+
+def test_every_operation_has_an_id_an_example_and_the_auth_errors() -> None:
+    document = SPEC.document
+    for path, method, op in _operations(document):
+        assert "operationId" in op, (path, method)
+        ok = op["responses"]["200"]["content"]
+        media = next(iter(ok.values()))
+        if "text/event-stream" not in ok:
+            assert "example" in media or "examples" in media, (path, method)
+        assert "401" in op["responses"], (path, method)
+
+
+@pytest.mark.parametrize("name", ["QueuedRun", "CompletedRun", "StoppedRun"])
+def test_run_examples_are_valid_against_their_schema(name: str) -> None:
+    example = SPEC.document["components"]["examples"][name]["value"]
+    assert SPEC.errors("SimplifiedRun", example) == []
+
+
+def test_schema_checks_catch_a_bad_run() -> None:
+    bad = dict(SPEC.document["components"]["examples"]["QueuedRun"]["value"])
+    bad.update(status="paused", id="not-a-uuid", finished_at="yesterday")
+    problems = SPEC.errors("SimplifiedRun", bad)
+    assert len(problems) == 3, problems
+
+
+def test_create_links_reach_poll_get_stop_and_events() -> None:
+    links = SPEC.document["paths"]["/v1/workflows/{workflow_id}/runs"]["post"]["responses"]["200"][
+        "links"
+    ]
+    assert {link["operationId"] for link in links.values()} == {
+        "getRun",
+        "getRunById",
+        "stopRun",
+        "getRunEvents",
+    }
+
+
+def test_webhook_is_declared_as_a_callback_with_its_payload_schema() -> None:
+    create = SPEC.document["paths"]["/v1/workflows/{workflow_id}/runs"]["post"]
+    assert create["callbacks"]["runFinished"]["$ref"] == "#/components/callbacks/RunFinished"
+    payload = {
+        "run_id": "3c90c3cc-0d44-4b50-8888-8dd25736052a",
+        "workflow_id": "3c90c3cc-0d44-4b50-8888-8dd25736052a",
+        "status": "completed",
+        "outputs": {},
+        "error": None,
+        "started_at": "2025-01-15T10:30:00.000000Z",
+        "completed_at": "2025-01-15T10:30:05.000000Z",
+        "duration_ms": 5000,
+    }
+    assert SPEC.errors("WebhookPayload", payload) == []
+    assert SPEC.errors("WebhookPayload", {**payload, "status": "running"}) != []
