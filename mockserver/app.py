@@ -13,7 +13,7 @@ from starlette.middleware.cors import CORSMiddleware
 from mockserver import errors, spec
 from mockserver.auth import key_handler
 from mockserver.clock import Clock
-from mockserver.handlers import control, platform, runs, workflows
+from mockserver.handlers import control, events, platform, runs, workflows
 from mockserver.settings import Settings
 from mockserver.state import MockState
 from mockserver.validation import VALIDATOR_MAP
@@ -35,7 +35,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         "listRuns": run_ops.list,
         "getRunById": run_ops.get_by_id,
         "stopRun": run_ops.stop,
-        "getRunEvents": run_ops.events,
+        "getRunEvents": events.RunEvents(state).stream,
         "getWorkflow": wf_ops.get,
         "listNodes": platform.list_nodes,
         "getMe": platform.get_me,

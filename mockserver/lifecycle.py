@@ -127,6 +127,11 @@ class Timeline:
         index = bisect.bisect_right(self._times, t) - 1
         return self.moments[max(index, 0)].snapshot
 
+    def next_moment_after(self, t: float) -> float | None:
+        """When the next moment after t happens, if any."""
+        index = bisect.bisect_right(self._times, t)
+        return self._times[index] if index < len(self._times) else None
+
     def moments_until(self, t: float) -> tuple[Moment, ...]:
         """The moments that have happened by time t, in order."""
         return self.moments[: bisect.bisect_right(self._times, t)]

@@ -35,6 +35,8 @@ class Settings:
     # Unknown workflow ids get a generated workflow unless strict (then 404).
     strict_workflows: bool = False
     sync_cap_s: float = 120.0
+    # Real seconds between SSE comment keep-alives on a quiet stream.
+    sse_keepalive_s: float = 15.0
     spec_path: Path = field(
         default_factory=lambda: Path(__file__).resolve().parent.parent / "openapi.yaml"
     )

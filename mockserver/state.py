@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from mockserver.changes import Changes
 from mockserver.clock import Clock, ManualClock, SystemClock
 from mockserver.identity import IdSource
 from mockserver.settings import Settings
@@ -20,6 +21,8 @@ class MockState:
     catalogue: Catalogue
     ids: IdSource
     store: RunStore = field(default_factory=RunStore)
+    # Wakes streams and waiters when a run or the clock changes outside the timeline.
+    changes: Changes = field(default_factory=Changes)
 
     @classmethod
     def build(cls, settings: Settings, spec: Spec, clock: Clock | None = None) -> MockState:

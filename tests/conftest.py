@@ -50,6 +50,20 @@ class _ThreadServer(uvicorn.Server):
 class LiveServer:
     url: str
     app: Any
+    # (method, path) of every request the server received, for tests that count calls
+    requests: list[tuple[str, str]]
+
+    def count(self, method: str, path: str) -> int:
+        return self.requests.count((method, path))
+
+
+def _recording(app: Any, seen: list[tuple[str, str]]) -> Any:
+    async def recorder(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            seen.append((scope["method"], scope["path"]))
+        await app(scope, receive, send)
+
+    return recorder
 
 
 @pytest.fixture
@@ -58,7 +72,9 @@ def live_server(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
     settings: Settings = getattr(request, "param", Settings(speed=20.0))
     port = free_port()
     app = create_app(settings.with_changes(port=port))
-    server = _ThreadServer(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    seen: list[tuple[str, str]] = []
+    config = uvicorn.Config(_recording(app, seen), host="127.0.0.1", port=port, log_level="warning")
+    server = _ThreadServer(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -67,7 +83,7 @@ def live_server(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
             raise RuntimeError("live server did not start")
         time.sleep(0.01)
     try:
-        yield LiveServer(f"http://127.0.0.1:{port}", app)
+        yield LiveServer(f"http://127.0.0.1:{port}", app, seen)
     finally:
         server.should_exit = True
         thread.join(timeout=10)

@@ -29,6 +29,7 @@ class Control:
     async def reset(self, body: dict[str, Any] | None = None) -> dict[str, Any]:
         key = (body or {}).get("api_key")
         self._state.store.clear(workspace_of(key) if key else None)
+        self._state.changes.notify()
         return {"status": "reset", "scope": "workspace" if key else "all"}
 
     async def advance_clock(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -36,6 +37,7 @@ class Control:
         if not isinstance(clock, ManualClock):
             raise ApiError(409, "The clock is not manual: start the mock with --clock manual")
         clock.advance(float(body["seconds"]))
+        self._state.changes.notify()
         return self._clock_body()
 
     async def set_speed(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -43,4 +45,5 @@ class Control:
         if not isinstance(clock, SystemClock):
             raise ApiError(409, "A manual clock has no speed; advance it instead")
         clock.set_speed(float(body["speed"]))
+        self._state.changes.notify()
         return self._clock_body()

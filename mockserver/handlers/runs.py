@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from connexion import request
@@ -92,15 +91,16 @@ class Runs:
         run, _, headers = self._create(workflow_id, body, user)
         clock = self._state.clock
         deadline = clock.now() + self._state.settings.sync_cap_s
-        # Sleep in real seconds until the simulated end (or the cap), re-checking
-        # because a manual clock or a stop can move the end.
+        # Sleep in real seconds until the simulated end (or the cap); a stop or a clock
+        # move wakes us early to look again.
         while True:
             run = self._run(user, run.id)
             now = clock.now()
             if run.timeline.snapshot_at(now).terminal or now >= deadline:
                 break
-            wait = (min(run.timeline.ends_at, deadline) - now) / clock.speed
-            await asyncio.sleep(min(max(wait, 0.001), 0.05))
+            await self._state.changes.wait(
+                (min(run.timeline.ends_at, deadline) - now) / clock.speed
+            )
         return self._view(run, output_only=output_only, use_output_ids=use_output_ids), 200, headers
 
     async def poll(
@@ -139,11 +139,6 @@ class Runs:
             timeline = run.timeline.stop(self._state.clock.now())
         except IllegalMove as exc:
             raise ApiError(409, str(exc)) from exc
-        return self._view(self._state.store.replace_timeline(run, timeline))
-
-    async def events(self, run_id: str, user: str, etag: str | None = None) -> Response:
-        self._run(user, run_id)
-        raise ApiError(501, "Run events (SSE) are not implemented by this mock yet")
-
-
-__all__ = ["Runs"]
+        stopped = self._state.store.replace_timeline(run, timeline)
+        self._state.changes.notify()
+        return self._view(stopped)

@@ -1,0 +1,97 @@
+"""The run's event log, derived from its timeline (pure), and SSE frame encoding.
+
+Every moment of the timeline becomes: one `content` event per node change, then one
+`state` event; the terminal moment adds a last `content` event carrying
+`workflow_status`. Ids are Redis-stream style `<ms>-<seq>`, increasing, and stable:
+stopping a run only appends to its log.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from mockserver.lifecycle import Moment, Timeline
+from mockserver.payloads import progress_details
+
+_EVENT_ID = re.compile(r"^(\d+)-(\d+)$")
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    id: str
+    at: float
+    type: str  # "content" | "state"
+    data: dict[str, Any]
+
+    @property
+    def final(self) -> bool:
+        return "workflow_status" in self.data
+
+    def body(self) -> dict[str, Any]:
+        return {"type": self.type, "data": self.data, "redisId": self.id}
+
+
+def _moment_events(run_id: str, moment: Moment) -> list[tuple[str, dict[str, Any]]]:
+    snap = moment.snapshot
+    out: list[tuple[str, dict[str, Any]]] = [
+        ("content", {"id": change.node_id, "status": change.status}) for change in moment.changes
+    ]
+    out.append(
+        (
+            "state",
+            {
+                "status": snap.status,
+                "progress": snap.progress,
+                "progress_details": progress_details(snap),
+            },
+        )
+    )
+    if snap.terminal:
+        final: dict[str, Any] = {
+            "id": run_id,
+            "status": snap.status,
+            "workflow_status": snap.status,
+        }
+        if snap.error:
+            final["content"] = snap.error
+        out.append(("content", final))
+    return out
+
+
+def run_events(run_id: str, timeline: Timeline, until: float) -> list[Event]:
+    """The events released by time `until`, oldest first."""
+    events: list[Event] = []
+    last_ms, seq = -1, 0
+    for moment in timeline.moments_until(until):
+        ms = int(moment.at * 1000)
+        for kind, data in _moment_events(run_id, moment):
+            # ids must increase even if float rounding puts a later moment in an earlier ms
+            if ms > last_ms:
+                last_ms, seq = ms, 0
+            else:
+                seq += 1
+            events.append(Event(f"{last_ms}-{seq}", moment.at, kind, data))
+    return events
+
+
+def parse_event_id(value: str | None) -> tuple[int, int] | None:
+    match = _EVENT_ID.match(value.strip()) if value else None
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def after(events: list[Event], last_id: tuple[int, int] | None) -> list[Event]:
+    """The events strictly after `last_id` (all of them when None)."""
+    if last_id is None:
+        return events
+    return [e for e in events if parse_event_id(e.id) > last_id]  # type: ignore[operator]
+
+
+def frame(event: Event) -> bytes:
+    data = json.dumps(event.body(), separators=(",", ":"))
+    return f"event: message\nid: {event.id}\ndata: {data}\n\n".encode()
+
+
+KEEPALIVE = b": ping\n\n"

@@ -1,0 +1,62 @@
+"""GET /v1/runs/{run_id}/events: the run's events as server-sent events.
+
+One asyncio task per open stream, no thread: it sleeps until the next event is due (or a
+change such as a stop or a clock move wakes it), sends what the clock has released, and
+ends after the terminal event. A client that disconnects cancels it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from connexion import request
+from starlette.responses import StreamingResponse
+
+from mockserver import events
+from mockserver.errors import ApiError
+from mockserver.identity import workspace_of
+from mockserver.state import MockState
+
+HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+class RunEvents:
+    def __init__(self, state: MockState) -> None:
+        self._state = state
+
+    async def stream(self, run_id: str, user: str, etag: str | None = None) -> Any:
+        workspace = workspace_of(user)
+        if self._state.store.get(workspace, run_id) is None:
+            raise ApiError(404, "Run not found")
+        # The standard header wins over the query parameter when both are given.
+        resume = events.parse_event_id(request.headers.get("last-event-id") or etag)
+        body = self._frames(workspace, run_id, resume)
+        return StreamingResponse(body, media_type="text/event-stream", headers=HEADERS)
+
+    async def _frames(
+        self, workspace: str, run_id: str, last_id: tuple[int, int] | None
+    ) -> AsyncIterator[bytes]:
+        state = self._state
+        keepalive = state.settings.sse_keepalive_s
+        quiet_since = time.monotonic()
+        while True:
+            run = state.store.get(workspace, run_id)
+            if run is None:  # reset under our feet
+                return
+            now = state.clock.now()
+            released = events.run_events(run.id, run.timeline, now)
+            for event in events.after(released, last_id):
+                yield events.frame(event)
+                last_id = events.parse_event_id(event.id)
+                quiet_since = time.monotonic()
+            if released and released[-1].final:
+                return
+            if time.monotonic() - quiet_since >= keepalive:
+                yield events.KEEPALIVE
+                quiet_since = time.monotonic()
+            due = run.timeline.next_moment_after(now)
+            until_ping = keepalive - (time.monotonic() - quiet_since)
+            wait = until_ping if due is None else min((due - now) / state.clock.speed, until_ping)
+            await state.changes.wait(wait)
