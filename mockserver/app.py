@@ -10,7 +10,7 @@ from connexion.middleware import MiddlewarePosition
 from connexion.resolver import Resolver
 from starlette.middleware.cors import CORSMiddleware
 
-from mockserver import errors, spec
+from mockserver import errors, spec, webhooks
 from mockserver.auth import key_handler
 from mockserver.clock import Clock
 from mockserver.handlers import control, events, platform, runs, workflows
@@ -45,8 +45,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         "reset": ctl.reset,
         "advanceClock": ctl.advance_clock,
         "setSpeed": ctl.set_speed,
+        "listWebhookDeliveries": ctl.webhooks,
     }
-    app = connexion.AsyncApp(__name__, security_map={"apiKey": key_handler(settings.api_keys)})
+    app = connexion.AsyncApp(
+        __name__,
+        security_map={"apiKey": key_handler(settings.api_keys)},
+        lifespan=lambda _app: webhooks.running(state),
+    )
     common: dict[str, Any] = {
         "strict_validation": True,
         "validate_responses": settings.validate_responses,

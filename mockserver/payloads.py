@@ -127,3 +127,19 @@ def api_key_body(workspace: str) -> JSON:
         "value": "********",
         "permissions": [],
     }
+
+
+def webhook_payload(run: Run, workflow: Workflow, snap: Snapshot) -> JSON:
+    """The body POSTed to `callback_url` once the run is terminal (as the doc page shows)."""
+    assert snap.finished_at is not None, "webhooks are only built for terminal runs"
+    began = snap.started_at if snap.started_at is not None else run.timeline.created_at
+    return {
+        "run_id": run.id,
+        "workflow_id": run.workflow_id,
+        "status": snap.status,
+        "outputs": output_of(run, workflow, snap),
+        "error": snap.error,
+        "started_at": timestamp(snap.started_at) if snap.started_at is not None else None,
+        "completed_at": timestamp(snap.finished_at),
+        "duration_ms": max(0, round((snap.finished_at - began) * 1000)),
+    }

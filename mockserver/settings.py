@@ -37,6 +37,12 @@ class Settings:
     sync_cap_s: float = 120.0
     # Real seconds between SSE comment keep-alives on a quiet stream.
     sse_keepalive_s: float = 15.0
+    # Webhooks: HMAC-SHA256 signature when a secret is set; retries on errors and non-2xx
+    # after backoff * 2**(attempt-1) real seconds, at most max_attempts in all.
+    webhook_secret: str | None = None
+    webhook_max_attempts: int = 5
+    webhook_backoff_s: float = 0.5
+    webhook_timeout_s: float = 5.0
     spec_path: Path = field(
         default_factory=lambda: Path(__file__).resolve().parent.parent / "openapi.yaml"
     )
@@ -52,6 +58,10 @@ class Settings:
             raise SettingsError(f"clock must be 'system' or 'manual', got {self.clock!r}")
         if self.queue_delay_s < 0 or self.node_duration_s < 0:
             raise SettingsError("durations must be >= 0")
+        if self.webhook_max_attempts < 1:
+            raise SettingsError("webhook_max_attempts must be >= 1")
+        if self.webhook_backoff_s < 0 or self.webhook_timeout_s <= 0:
+            raise SettingsError("webhook backoff must be >= 0 and timeout > 0")
 
     def with_changes(self, **changes: Any) -> Settings:
         """Apply the changes whose value is not None ("not given" differs from falsy)."""

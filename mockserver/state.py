@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from mockserver.changes import Changes
 from mockserver.clock import Clock, ManualClock, SystemClock
 from mockserver.identity import IdSource
+from mockserver.outbox import Outbox
 from mockserver.settings import Settings
 from mockserver.spec import Spec
 from mockserver.store import RunStore
@@ -23,6 +24,7 @@ class MockState:
     store: RunStore = field(default_factory=RunStore)
     # Wakes streams and waiters when a run or the clock changes outside the timeline.
     changes: Changes = field(default_factory=Changes)
+    outbox: Outbox = field(default_factory=Outbox)
 
     @classmethod
     def build(cls, settings: Settings, spec: Spec, clock: Clock | None = None) -> MockState:

@@ -4,6 +4,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,10 +67,9 @@ def _recording(app: Any, seen: list[tuple[str, str]]) -> Any:
     return recorder
 
 
-@pytest.fixture
-def live_server(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
-    """A real uvicorn on a free 127.0.0.1 port, in a thread; settings via indirect param."""
-    settings: Settings = getattr(request, "param", Settings(speed=20.0))
+@contextmanager
+def serving(settings: Settings) -> Iterator[LiveServer]:
+    """A real uvicorn on a free 127.0.0.1 port, in a thread, stopped on exit."""
     port = free_port()
     app = create_app(settings.with_changes(port=port))
     seen: list[tuple[str, str]] = []
@@ -87,3 +87,11 @@ def live_server(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+        assert not thread.is_alive(), "server did not shut down within 10 s"
+
+
+@pytest.fixture
+def live_server(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
+    """A live server; pass other Settings with indirect parametrization."""
+    with serving(getattr(request, "param", Settings(speed=20.0))) as server:
+        yield server

@@ -29,6 +29,7 @@ class Control:
     async def reset(self, body: dict[str, Any] | None = None) -> dict[str, Any]:
         key = (body or {}).get("api_key")
         self._state.store.clear(workspace_of(key) if key else None)
+        self._state.outbox.forget(workspace_of(key) if key else None)
         self._state.changes.notify()
         return {"status": "reset", "scope": "workspace" if key else "all"}
 
@@ -47,3 +48,6 @@ class Control:
         clock.set_speed(float(body["speed"]))
         self._state.changes.notify()
         return self._clock_body()
+
+    async def webhooks(self) -> dict[str, Any]:
+        return {"deliveries": [d.as_json() for d in self._state.outbox.log]}

@@ -65,6 +65,9 @@ class Runs:
                 callback_url=body.get("callback_url"),
             )
         )
+        if run.callback_url:
+            state.outbox.expect(run.workspace, run.id)
+            state.changes.notify()  # the webhook dispatcher learns of the new end time
         headers = {"Preference-Applied": ", ".join(prefs.applied)} if prefs.applied else {}
         return run, workflow, headers
 

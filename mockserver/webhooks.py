@@ -1,0 +1,116 @@
+"""Webhook deliveries: one logical delivery per terminal run, retried, signed, recorded.
+
+The outbox knows which runs expect a webhook. The dispatcher (one asyncio task, started
+with the app) sleeps until the next of those runs is due to end, or until a change wakes
+it, then hands each finished run to the sender. Sending happens in its own task, so it
+never blocks a request, and shutdown cancels it instead of waiting on a dead receiver.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import httpx
+
+from mockserver import payloads
+from mockserver.outbox import Attempt, Delivery
+from mockserver.state import MockState
+
+DELIVERY_HEADER = "X-Noxus-Delivery-Id"
+SIGNATURE_HEADER = "X-Noxus-Signature"
+
+
+def signature(secret: str, body: bytes) -> str:
+    """`sha256=<hex>` of HMAC-SHA256(secret, raw body): what receivers recompute to verify."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+class Dispatcher:
+    def __init__(self, state: MockState) -> None:
+        self._state = state
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._loop_task: asyncio.Task[None] | None = None
+        self._client: httpx.AsyncClient | None = None
+
+    async def start(self) -> None:
+        self._client = httpx.AsyncClient(timeout=self._state.settings.webhook_timeout_s)
+        self._loop_task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        pending = [t for t in (self._loop_task, *self._tasks) if t is not None]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        if self._client is not None:
+            await self._client.aclose()
+
+    async def _run(self) -> None:
+        state = self._state
+        while True:
+            now = state.clock.now()
+            due: list[float] = []
+            for run_id, (workspace, _) in list(state.outbox.expected.items()):
+                run = state.store.get(workspace, run_id)
+                if run is None:
+                    state.outbox.expected.pop(run_id, None)
+                    continue
+                snap = run.timeline.snapshot_at(now)
+                if not snap.terminal:
+                    due.append(run.timeline.ends_at)
+                    continue
+                state.outbox.expected.pop(run_id, None)
+                workflow = state.catalogue.get(run.workflow_id)
+                if workflow is None or run.callback_url is None:
+                    continue
+                body = json.dumps(payloads.webhook_payload(run, workflow, snap)).encode()
+                delivery = Delivery(state.ids.new(), run.id, workspace, run.callback_url, body)
+                state.outbox.log.append(delivery)
+                task = asyncio.create_task(self._deliver(delivery))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+            wait = (min(due) - now) / state.clock.speed if due else 3600.0
+            await state.changes.wait(wait)
+
+    async def _deliver(self, delivery: Delivery) -> None:
+        settings = self._state.settings
+        assert self._client is not None
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "noxus-runs-mock",
+            DELIVERY_HEADER: delivery.id,
+        }
+        if settings.webhook_secret:
+            headers[SIGNATURE_HEADER] = signature(settings.webhook_secret, delivery.body)
+        for number in range(1, settings.webhook_max_attempts + 1):
+            attempt = Attempt(number, datetime.now(UTC).isoformat().replace("+00:00", "Z"))
+            delivery.attempts.append(attempt)
+            try:
+                response = await self._client.post(
+                    delivery.url, content=delivery.body, headers=headers
+                )
+                attempt.status_code = response.status_code
+                if response.is_success:
+                    delivery.state = "delivered"
+                    return
+            except httpx.HTTPError as exc:
+                attempt.error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            if number < settings.webhook_max_attempts:
+                await asyncio.sleep(settings.webhook_backoff_s * 2 ** (number - 1))
+        delivery.state = "failed"
+
+
+@contextlib.asynccontextmanager
+async def running(state: MockState) -> AsyncIterator[None]:
+    """The app lifespan: the dispatcher runs while the app serves."""
+    dispatcher = Dispatcher(state)
+    await dispatcher.start()
+    try:
+        yield
+    finally:
+        await dispatcher.stop()
