@@ -36,6 +36,11 @@ def _parser() -> argparse.ArgumentParser:
         help="skip checking responses against openapi.yaml (faster)",
     )
     serve.add_argument(
+        "--webhook-secret",
+        metavar="SECRET",
+        help="sign webhooks: X-Noxus-Signature: sha256=HMAC-SHA256(secret, body)",
+    )
+    serve.add_argument(
         "--cors-origin",
         action="append",
         dest="cors_origins",

@@ -10,6 +10,7 @@ import pytest
 from noxus_sdk.client import Client
 from noxus_sdk.resources.runs import RunFailureError
 
+from mockserver import Settings
 from tests.conftest import QA, LiveServer
 
 QUESTION = {"User Question": "What is machine learning?"}
@@ -124,3 +125,19 @@ def test_async_variants(live_server: LiveServer) -> None:
         assert only["output"] == ANSWER
 
     asyncio.run(scenario())
+
+
+CAPPED = Settings(speed=20.0, sync_cap_s=2.0)
+
+
+@pytest.mark.parametrize("live_server", [CAPPED], indirect=True)
+def test_sync_run_returns_the_run_as_it_stands_at_the_cap(live_server: LiveServer) -> None:
+    started = time.monotonic()
+    response = httpx.post(
+        f"{live_server.url}/v1/workflows/{QA.id}/runs/sync",
+        json={"input": QUESTION},
+        headers={"X-API-Key": "k", "Prefer": "duration=10s"},
+    )
+    assert response.status_code == 200
+    assert response.json()["status"] == "running"
+    assert time.monotonic() - started < 1.5  # 2 simulated seconds at speed 20

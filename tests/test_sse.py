@@ -142,3 +142,36 @@ def test_manual_clock_releases_events_only_when_advanced_with_keepalives(
         httpx.post(f"{live_server.url}/_mock/clock/advance", json={"seconds": 0.5})
     reader.join(timeout=10)
     assert result["s"].bodies[-1]["data"]["workflow_status"] == "completed"
+
+
+@pytest.mark.parametrize("live_server", [MANUAL], indirect=True)
+def test_hundreds_of_open_streams_cost_no_thread_each(live_server: LiveServer) -> None:
+    import asyncio
+
+    runs = [_create(live_server)["id"] for _ in range(5)]
+    baseline = threading.active_count()
+    counts: dict[str, int] = {}
+
+    async def hold_streams() -> int:
+        limits = httpx.Limits(max_connections=300)
+        async with httpx.AsyncClient(timeout=10, limits=limits) as client:
+            ctxs = [
+                client.stream("GET", f"{live_server.url}/v1/runs/{runs[i % 5]}/events", headers=KEY)
+                for i in range(200)
+            ]
+            responses = await asyncio.gather(*(c.__aenter__() for c in ctxs))
+            opened = sum(r.status_code == 200 for r in responses)
+            counts["threads"] = threading.active_count()
+            async with httpx.AsyncClient() as control:
+                await control.post(f"{live_server.url}/_mock/clock/advance", json={"seconds": 60})
+            finals = 0
+            for response in responses:
+                async for line in response.aiter_lines():
+                    if "workflow_status" in line:
+                        finals += 1
+            await asyncio.gather(*(c.__aexit__(None, None, None) for c in ctxs))
+            assert finals == opened
+            return opened
+
+    assert asyncio.run(hold_streams()) == 200
+    assert counts["threads"] <= baseline + 2
