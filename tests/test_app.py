@@ -179,6 +179,15 @@ def test_missing_or_refused_key_is_401_json(clock: ManualClock) -> None:
         )
 
 
+@pytest.mark.parametrize("key", ["invalid", "INVALID-key-for-tests", ""])
+def test_without_configured_keys_invalid_prefixed_and_empty_keys_are_refused(
+    client: Any, key: str
+) -> None:
+    response = client.get(f"/v1/workflows/{QA.id}", headers={"X-API-Key": key})
+    assert response.status_code == 401
+    assert client.get(f"/v1/workflows/{QA.id}", headers={"X-API-Key": "valid"}).status_code == 200
+
+
 def test_another_key_cannot_see_the_run(client: Any) -> None:
     run = create(client)
     for path in (f"{RUNS}/{run['id']}", f"/v1/runs/{run['id']}"):
