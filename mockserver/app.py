@@ -10,23 +10,49 @@ from connexion.middleware import MiddlewarePosition
 from connexion.resolver import Resolver
 from starlette.middleware.cors import CORSMiddleware
 
-from mockserver import errors, spec, webhooks
+from mockserver import errors, spec, webhooks, workflows_file
+from mockserver.admin import AdminGuard
 from mockserver.auth import key_handler
-from mockserver.clock import Clock
+from mockserver.clock import ManualClock, SimClock, SystemClock
 from mockserver.handlers import control, events, platform, runs, workflows
+from mockserver.injection import FaultInjection
+from mockserver.journal import JournalMiddleware
+from mockserver.scenarios import Scenario
 from mockserver.settings import Settings
 from mockserver.state import MockState
 from mockserver.validation import VALIDATOR_MAP
+from mockserver.workflows import BUILTIN, Catalogue
 
 CONTROL_SPEC = Path(__file__).resolve().parent / "control.yaml"
 
 
-def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Any:
+def build_state(settings: Settings, clock: SimClock | None = None) -> MockState:
+    """Raises WorkflowsFileError (with line numbers) for a bad --workflows file."""
+    base = Scenario(
+        outcome="completed",
+        queue_delay_s=settings.queue_delay_s,
+        node_duration_s=settings.node_duration_s,
+    )
+    known = BUILTIN
+    if settings.workflows_file is not None:
+        loaded = workflows_file.load(settings.workflows_file)
+        known, base = loaded.catalogue_workflows(), loaded.defaults.over(base)
+    if clock is None:
+        clock = ManualClock() if settings.clock == "manual" else SystemClock(settings.speed)
+    return MockState(
+        settings=settings,
+        spec=spec.load(settings.spec_path),
+        clock=clock,
+        catalogue=Catalogue(known, strict=settings.strict_workflows),
+        default_scenario=base,
+    )
+
+
+def create_app(settings: Settings | None = None, *, clock: SimClock | None = None) -> Any:
     """Build the mock. `clock` overrides the one the settings choose (tests pass a ManualClock)."""
     settings = settings or Settings()
-    state = MockState.build(settings, spec.load(settings.spec_path), clock)
+    state = build_state(settings, clock)
     run_ops = runs.Runs(state)
-    wf_ops = workflows.Workflows(state)
     ctl = control.Control(state)
     public = {
         "createRun": run_ops.create,
@@ -36,16 +62,25 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         "getRunById": run_ops.get_by_id,
         "stopRun": run_ops.stop,
         "getRunEvents": events.RunEvents(state).stream,
-        "getWorkflow": wf_ops.get,
+        "getWorkflow": workflows.Workflows(state).get,
         "listNodes": platform.list_nodes,
         "getMe": platform.get_me,
     }
     private = {
         "health": ctl.health,
         "reset": ctl.reset,
+        "getClock": ctl.get_clock,
         "advanceClock": ctl.advance_clock,
+        "freezeClock": ctl.freeze_clock,
         "setSpeed": ctl.set_speed,
+        "advanceRun": ctl.advance_run,
+        "resumeRun": ctl.resume_run,
+        "forceRun": ctl.force_run,
+        "getJournal": ctl.journal,
         "listWebhookDeliveries": ctl.webhooks,
+        "listFaults": ctl.list_faults,
+        "setFaults": ctl.set_faults,
+        "clearFaults": ctl.clear_faults,
     }
     app = connexion.AsyncApp(
         __name__,
@@ -62,6 +97,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     )
     app.add_api(CONTROL_SPEC, resolver=Resolver(function_resolver=private.__getitem__), **common)
     errors.install(app)
+    # Outermost first: the journal sees every final status, then CORS, then the guard.
+    app.add_middleware(
+        JournalMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION, journal=state.journal
+    )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -69,7 +108,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             allow_origins=list(settings.cors_origins),
             allow_methods=["*"],
             allow_headers=["*"],
-            expose_headers=["Preference-Applied"],
+            expose_headers=["Preference-Applied", "Retry-After"],
         )
+    if settings.admin_token:
+        app.add_middleware(
+            AdminGuard, position=MiddlewarePosition.BEFORE_EXCEPTION, token=settings.admin_token
+        )
+    app.add_middleware(FaultInjection, position=MiddlewarePosition.BEFORE_SECURITY, state=state)
     app.mock = state  # for tests and the CLI; handlers get it through their objects
     return app

@@ -14,8 +14,8 @@ class Changes:
         self._event.set()
         self._event = asyncio.Event()
 
-    async def wait(self, timeout: float) -> None:
-        """Return on the next change, or after `timeout` real seconds."""
+    async def wait(self, timeout: float | None) -> None:
+        """Return on the next change, or after `timeout` real seconds (None: no limit)."""
         event = self._event
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(event.wait(), max(timeout, 0))
+            await asyncio.wait_for(event.wait(), None if timeout is None else max(timeout, 0))

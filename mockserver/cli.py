@@ -6,9 +6,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from mockserver.settings import Settings, SettingsError
-from mockserver.workflows import BUILTIN
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -41,6 +41,11 @@ def _parser() -> argparse.ArgumentParser:
         help="sign webhooks: X-Noxus-Signature: sha256=HMAC-SHA256(secret, body)",
     )
     serve.add_argument(
+        "--admin-token",
+        metavar="TOKEN",
+        help="require X-Admin-Token: TOKEN on the control API (/_mock, but health)",
+    )
+    serve.add_argument(
         "--cors-origin",
         action="append",
         dest="cors_origins",
@@ -61,9 +66,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    if settings.workflows_file is not None:
-        print("error: --workflows is not supported yet (built-in workflows only)", file=sys.stderr)
-        return 2
     return serve(settings)
 
 
@@ -71,18 +73,23 @@ def serve(settings: Settings) -> int:
     import uvicorn
 
     from mockserver.app import create_app
+    from mockserver.workflows_file import WorkflowsFileError
 
-    app = create_app(settings)
+    try:
+        app = create_app(settings)
+    except WorkflowsFileError as exc:
+        print(f"error: the workflows file cannot be used:\n{exc}", file=sys.stderr)
+        return 2
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning")
     server = uvicorn.Server(config)
-    _announce(settings)
+    _announce(settings, app)
     server.run()
     return 0
 
 
-def _announce(settings: Settings) -> None:
+def _announce(settings: Settings, app: Any) -> None:
     base = f"http://{settings.host}:{settings.port}"
-    workflow = BUILTIN[0]
+    workflow = next(iter(app.mock.catalogue))
     keys = (
         "any non-empty X-API-Key"
         if not settings.api_keys

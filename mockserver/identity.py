@@ -12,7 +12,7 @@ _WORKSPACE_NS = uuid.UUID("0b7e6a52-3c1d-4f7e-8d2a-5e9f1c4b7a30")
 class IdSource:
     """Random version-4 UUIDs; the same seed gives the same sequence."""
 
-    def __init__(self, seed: int | None = None) -> None:
+    def __init__(self, seed: int | str | None = None) -> None:
         self._random = random.Random(seed)
 
     def new(self) -> str:
@@ -23,3 +23,8 @@ def workspace_of(api_key: str) -> str:
     """A stable, non-reversible workspace id for a key (the key itself is never stored)."""
     digest = hashlib.sha256(api_key.encode("utf-8", "surrogatepass")).hexdigest()
     return str(uuid.uuid5(_WORKSPACE_NS, digest))
+
+
+def delivery_id(run_id: str) -> str:
+    """A run's one logical webhook delivery: stable across retries and restarts."""
+    return str(uuid.uuid5(_WORKSPACE_NS, f"delivery:{run_id}"))

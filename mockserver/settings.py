@@ -43,6 +43,8 @@ class Settings:
     webhook_max_attempts: int = 5
     webhook_backoff_s: float = 0.5
     webhook_timeout_s: float = 5.0
+    # When set, the control API (/_mock, but health) needs it in X-Admin-Token.
+    admin_token: str | None = None
     spec_path: Path = field(
         default_factory=lambda: Path(__file__).resolve().parent.parent / "openapi.yaml"
     )

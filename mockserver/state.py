@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 
 from mockserver.changes import Changes
-from mockserver.clock import Clock, ManualClock, SystemClock
+from mockserver.clock import SimClock
+from mockserver.faults import FaultBook
 from mockserver.identity import IdSource
+from mockserver.journal import Journal
 from mockserver.outbox import Outbox
+from mockserver.scenarios import Scenario
 from mockserver.settings import Settings
 from mockserver.spec import Spec
 from mockserver.store import RunStore
@@ -18,22 +22,52 @@ from mockserver.workflows import Catalogue
 class MockState:
     settings: Settings
     spec: Spec
-    clock: Clock
+    clock: SimClock
     catalogue: Catalogue
-    ids: IdSource
+    # The global default scenario: the bottom of the precedence.
+    default_scenario: Scenario
     store: RunStore = field(default_factory=RunStore)
     # Wakes streams and waiters when a run or the clock changes outside the timeline.
     changes: Changes = field(default_factory=Changes)
     outbox: Outbox = field(default_factory=Outbox)
+    faults: FaultBook = field(default_factory=FaultBook)
+    journal: Journal = field(default_factory=Journal)
+    # Per-workspace clock offsets (control API), so parallel tests never move each other.
+    offsets: dict[str, float] = field(default_factory=dict)
+    _ids: dict[str, IdSource] = field(default_factory=dict)
+    _fault_rngs: dict[str | None, random.Random] = field(default_factory=dict)
 
-    @classmethod
-    def build(cls, settings: Settings, spec: Spec, clock: Clock | None = None) -> MockState:
-        if clock is None:
-            clock = ManualClock() if settings.clock == "manual" else SystemClock(settings.speed)
-        return cls(
-            settings=settings,
-            spec=spec,
-            clock=clock,
-            catalogue=Catalogue(strict=settings.strict_workflows),
-            ids=IdSource(settings.seed),
-        )
+    def now(self, workspace: str) -> float:
+        return self.clock.now() + self.offsets.get(workspace, 0.0)
+
+    def ids(self, workspace: str) -> IdSource:
+        """Per-workspace id streams: with a seed, a workspace's ids do not depend on others."""
+        found = self._ids.get(workspace)
+        if found is None:
+            seed = None if self.settings.seed is None else f"{self.settings.seed}:{workspace}"
+            found = self._ids[workspace] = IdSource(seed)
+        return found
+
+    def fault_rng(self, workspace: str | None) -> random.Random:
+        found = self._fault_rngs.get(workspace)
+        if found is None:
+            seed = (
+                None if self.settings.seed is None else f"faults:{self.settings.seed}:{workspace}"
+            )
+            found = self._fault_rngs[workspace] = random.Random(seed)
+        return found
+
+    def reset(self, workspace: str | None = None) -> None:
+        self.store.clear(workspace)
+        self.outbox.forget(workspace)
+        self.faults.clear(workspace)
+        self.journal.clear(workspace)
+        if workspace is None:
+            self.offsets.clear()
+            self._ids.clear()
+            self._fault_rngs.clear()
+        else:
+            self.offsets.pop(workspace, None)
+            self._ids.pop(workspace, None)
+            self._fault_rngs.pop(workspace, None)
+        self.changes.notify()

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mockserver.lifecycle import Timeline
+from mockserver.scenarios import RequestFaults
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +23,8 @@ class Run:
     single_node_id: str | None = None
     workflow_version_id: str | None = None
     callback_url: str | None = None
+    # Webhook faults asked for by the create call's Prefer header.
+    faults: RequestFaults = field(default_factory=RequestFaults)
     # Creation order breaks ties between runs created at the same instant.
     sequence: int = 0
 
@@ -39,6 +42,10 @@ class RunStore:
 
     def get(self, workspace: str, run_id: str) -> Run | None:
         return self._runs.get(workspace, {}).get(run_id)
+
+    def find(self, run_id: str) -> Run | None:
+        """A run in any workspace (for the control API)."""
+        return next((runs[run_id] for runs in self._runs.values() if run_id in runs), None)
 
     def replace_timeline(self, run: Run, timeline: Timeline) -> Run:
         updated = replace(run, timeline=timeline)

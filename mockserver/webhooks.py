@@ -1,7 +1,7 @@
 """Webhook deliveries: one logical delivery per terminal run, retried, signed, recorded.
 
 The outbox knows which runs expect a webhook. The dispatcher (one asyncio task, started
-with the app) sleeps until the next of those runs is due to end, or until a change wakes
+with the app) sleeps until the next of those runs is due to move, or until a change wakes
 it, then hands each finished run to the sender. Sending happens in its own task, so it
 never blocks a request, and shutdown cancels it instead of waiting on a dead receiver.
 """
@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 import httpx
 
 from mockserver import payloads
+from mockserver.faults import WEBHOOK, Faults
+from mockserver.identity import delivery_id
 from mockserver.outbox import Attempt, Delivery
 from mockserver.state import MockState
 
@@ -29,6 +31,10 @@ SIGNATURE_HEADER = "X-Noxus-Signature"
 def signature(secret: str, body: bytes) -> str:
     """`sha256=<hex>` of HMAC-SHA256(secret, raw body): what receivers recompute to verify."""
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def _wall() -> str:
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
 
 class Dispatcher:
@@ -53,31 +59,36 @@ class Dispatcher:
     async def _run(self) -> None:
         state = self._state
         while True:
-            now = state.clock.now()
-            due: list[float] = []
+            waits: list[float] = []
             for run_id, (workspace, _) in list(state.outbox.expected.items()):
                 run = state.store.get(workspace, run_id)
                 if run is None:
                     state.outbox.expected.pop(run_id, None)
                     continue
+                now = state.now(workspace)
                 snap = run.timeline.snapshot_at(now)
                 if not snap.terminal:
-                    due.append(run.timeline.ends_at)
+                    due = run.timeline.next_moment_after(now)
+                    real = None if due is None else state.clock.real_delay(due - now)
+                    if real is not None:
+                        waits.append(real)
                     continue
                 state.outbox.expected.pop(run_id, None)
                 workflow = state.catalogue.get(run.workflow_id)
                 if workflow is None or run.callback_url is None:
                     continue
                 body = json.dumps(payloads.webhook_payload(run, workflow, snap)).encode()
-                delivery = Delivery(state.ids.new(), run.id, workspace, run.callback_url, body)
+                delivery = Delivery(delivery_id(run.id), run.id, workspace, run.callback_url, body)
                 state.outbox.log.append(delivery)
-                task = asyncio.create_task(self._deliver(delivery))
+                faults = Faults.from_request(run.faults).over(
+                    state.faults.effective(workspace, WEBHOOK)
+                )
+                task = asyncio.create_task(self._deliver(delivery, faults))
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
-            wait = (min(due) - now) / state.clock.speed if due else 3600.0
-            await state.changes.wait(wait)
+            await state.changes.wait(min(waits) if waits else None)
 
-    async def _deliver(self, delivery: Delivery) -> None:
+    async def _deliver(self, delivery: Delivery, faults: Faults) -> None:
         settings = self._state.settings
         assert self._client is not None
         headers = {
@@ -87,22 +98,42 @@ class Dispatcher:
         }
         if settings.webhook_secret:
             headers[SIGNATURE_HEADER] = signature(settings.webhook_secret, delivery.body)
+        if faults.webhook_delay_s:
+            await asyncio.sleep(faults.webhook_delay_s)
+        injected = faults.webhook_fail_times or 0
         for number in range(1, settings.webhook_max_attempts + 1):
-            attempt = Attempt(number, datetime.now(UTC).isoformat().replace("+00:00", "Z"))
+            attempt = Attempt(number, _wall())
             delivery.attempts.append(attempt)
-            try:
-                response = await self._client.post(
-                    delivery.url, content=delivery.body, headers=headers
-                )
-                attempt.status_code = response.status_code
-                if response.is_success:
-                    delivery.state = "delivered"
-                    return
-            except httpx.HTTPError as exc:
-                attempt.error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            if number <= injected:
+                attempt.error = "injected failure (not sent)"
+            else:
+                try:
+                    response = await self._client.post(
+                        delivery.url, content=delivery.body, headers=headers
+                    )
+                    attempt.status_code = response.status_code
+                    if response.is_success:
+                        delivery.state = "delivered"
+                        await self._duplicate(delivery, headers, faults.webhook_duplicates or 0)
+                        return
+                except httpx.HTTPError as exc:
+                    attempt.error = (
+                        f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                    )
             if number < settings.webhook_max_attempts:
                 await asyncio.sleep(settings.webhook_backoff_s * 2 ** (number - 1))
         delivery.state = "failed"
+
+    async def _duplicate(self, delivery: Delivery, headers: dict[str, str], copies: int) -> None:
+        """Injected fault: send the delivered body again, same delivery id."""
+        assert self._client is not None
+        for _ in range(copies):
+            attempt = Attempt(len(delivery.attempts) + 1, _wall(), error="injected duplicate")
+            delivery.attempts.append(attempt)
+            with contextlib.suppress(httpx.HTTPError):
+                attempt.status_code = (
+                    await self._client.post(delivery.url, content=delivery.body, headers=headers)
+                ).status_code
 
 
 @contextlib.asynccontextmanager

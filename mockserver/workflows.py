@@ -6,8 +6,10 @@ import json
 import re
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from mockserver.scenarios import Scenario
 
 NodeKind = Literal["input", "process", "output"]
 
@@ -23,6 +25,33 @@ class Node:
     label: str
     # Output nodes only: what they produce, with {{Input label}} placeholders.
     template: str = ""
+    # Overrides the default per-node duration (simulated seconds).
+    duration_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """`when` maps JSON pointers into the request body to the values they must equal."""
+
+    when: tuple[tuple[str, Any], ...]
+    then: Scenario
+
+    def matches(self, body: Any) -> bool:
+        return all(_resolve(body, pointer) == (True, value) for pointer, value in self.when)
+
+
+def _resolve(document: Any, pointer: str) -> tuple[bool, Any]:
+    """RFC 6901: (found, value)."""
+    current = document
+    for raw in pointer.split("/")[1:]:
+        part = raw.replace("~1", "/").replace("~0", "~")
+        if isinstance(current, dict) and part in current:
+            current = current[part]
+        elif isinstance(current, list) and part.isdigit() and int(part) < len(current):
+            current = current[int(part)]
+        else:
+            return False, None
+    return True, current
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +60,20 @@ class Workflow:
     name: str
     nodes: tuple[Node, ...]
     description: str = ""
+
+    # The workflow's own default scenario and rules (from a workflows file).
+    default: Scenario = field(default_factory=Scenario)
+    rules: tuple[Rule, ...] = ()
+
+    def node(self, node_id: str) -> Node:
+        return next(node for node in self.nodes if node.id == node_id)
+
+    def scenario_for(self, body: Any) -> Scenario:
+        """The first matching rule's scenario over the workflow default."""
+        for rule in self.rules:
+            if rule.matches(body):
+                return rule.then.over(self.default)
+        return self.default
 
     @property
     def node_ids(self) -> tuple[str, ...]:

@@ -29,7 +29,7 @@ def test_frame_encoding() -> None:
 
 
 def test_events_are_ordered_spec_valid_and_end_with_the_terminal_status() -> None:
-    timeline = Timeline(
+    timeline = Timeline.plan(
         T0, 0.5, (Step("a", 1), Step("b", 0)), outcome="failed", fail_at="b", error="x"
     )
     log = run_events("3c90c3cc-0d44-4b50-8888-8dd25736052a", timeline, T0 + 100)
@@ -44,7 +44,7 @@ def test_events_are_ordered_spec_valid_and_end_with_the_terminal_status() -> Non
 
 
 def test_stopping_only_appends_to_the_log() -> None:
-    timeline = Timeline(T0, 0.5, (Step("a", 1), Step("b", 1)))
+    timeline = Timeline.plan(T0, 0.5, (Step("a", 1), Step("b", 1)))
     before = run_events("r", timeline, T0 + 1)
     after = run_events("r", timeline.stop(T0 + 1.2), T0 + 100)
     assert after[: len(before)] == before

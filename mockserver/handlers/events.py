@@ -16,7 +16,9 @@ from starlette.responses import StreamingResponse
 
 from mockserver import events
 from mockserver.errors import ApiError
+from mockserver.faults import Faults
 from mockserver.identity import workspace_of
+from mockserver.scenarios import parse_prefer
 from mockserver.state import MockState
 
 HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
@@ -32,23 +34,29 @@ class RunEvents:
             raise ApiError(404, "Run not found")
         # The standard header wins over the query parameter when both are given.
         resume = events.parse_event_id(request.headers.get("last-event-id") or etag)
-        body = self._frames(workspace, run_id, resume)
+        asked = Faults.from_request(parse_prefer(request.headers.get("prefer")).faults)
+        cut = asked.over(self._state.faults.effective(workspace, "getRunEvents")).sse_cut_after
+        body = self._frames(workspace, run_id, resume, cut)
         return StreamingResponse(body, media_type="text/event-stream", headers=HEADERS)
 
     async def _frames(
-        self, workspace: str, run_id: str, last_id: tuple[int, int] | None
+        self, workspace: str, run_id: str, last_id: tuple[int, int] | None, cut_after: int | None
     ) -> AsyncIterator[bytes]:
         state = self._state
         keepalive = state.settings.sse_keepalive_s
         quiet_since = time.monotonic()
+        sent = 0
         while True:
             run = state.store.get(workspace, run_id)
             if run is None:  # reset under our feet
                 return
-            now = state.clock.now()
+            now = state.now(workspace)
             released = events.run_events(run.id, run.timeline, now)
             for event in events.after(released, last_id):
+                if cut_after is not None and sent >= cut_after:
+                    return  # injected fault: the connection drops mid-run
                 yield events.frame(event)
+                sent += 1
                 last_id = events.parse_event_id(event.id)
                 quiet_since = time.monotonic()
             if released and released[-1].final:
@@ -56,7 +64,7 @@ class RunEvents:
             if time.monotonic() - quiet_since >= keepalive:
                 yield events.KEEPALIVE
                 quiet_since = time.monotonic()
-            due = run.timeline.next_moment_after(now)
             until_ping = keepalive - (time.monotonic() - quiet_since)
-            wait = until_ping if due is None else min((due - now) / state.clock.speed, until_ping)
-            await state.changes.wait(wait)
+            due = run.timeline.next_moment_after(now)
+            real = None if due is None else state.clock.real_delay(due - now)
+            await state.changes.wait(until_ping if real is None else min(real, until_ping))

@@ -1,7 +1,8 @@
-"""Run operations: create (async and sync), poll, list, get by id, stop, events."""
+"""Run operations: create (async and sync), poll, list, get by id, stop."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from connexion import request
@@ -36,26 +37,30 @@ class Runs:
 
     def _create(
         self, workflow_id: str, body: dict[str, Any], user: str
-    ) -> tuple[Run, Workflow, dict[str, str]]:
+    ) -> tuple[Run, dict[str, str]]:
         state = self._state
+        workspace = workspace_of(user)
         workflow = self._workflow(workflow_id)
         node_ids = body.get("node_ids")
         selected, problems = select_nodes(workflow, node_ids, body.get("single_node_id"))
         if problems:
             raise ValidationProblem([ErrorItem(loc, msg, "value_error") for loc, msg in problems])
         prefs = parse_prefer(request.headers.get("prefer"))
-        timeline = plan(
-            workflow,
-            selected,
-            created_at=state.clock.now(),
-            queue_delay=state.settings.queue_delay_s,
-            node_duration=state.settings.node_duration_s,
-            prefs=prefs,
-        )
+        asked = prefs.scenario
+        # A Prefer naming a node this run does not execute is not honoured (RFC 7240).
+        for key in ("fail_at", "pause_at"):
+            node = getattr(asked, key)
+            if node is not None and node not in selected:
+                asked = replace(asked, **{key: None})
+                prefs = replace(
+                    prefs, applied=tuple(a for a in prefs.applied if not a.startswith(key))
+                )
+        scenario = asked.over(workflow.scenario_for(body)).over(state.default_scenario)
+        timeline = plan(workflow, selected, created_at=state.now(workspace), scenario=scenario)
         run = state.store.add(
             Run(
-                id=state.ids.new(),
-                workspace=workspace_of(user),
+                id=state.ids(workspace).new(),
+                workspace=workspace,
                 workflow_id=workflow_id,
                 input=body["input"],
                 timeline=timeline,
@@ -63,24 +68,25 @@ class Runs:
                 single_node_id=body.get("single_node_id"),
                 workflow_version_id=body.get("workflow_version_id"),
                 callback_url=body.get("callback_url"),
+                faults=prefs.faults,
             )
         )
         if run.callback_url:
             state.outbox.expect(run.workspace, run.id)
-            state.changes.notify()  # the webhook dispatcher learns of the new end time
+            state.changes.notify()  # the webhook dispatcher learns of the new run
         headers = {"Preference-Applied": ", ".join(prefs.applied)} if prefs.applied else {}
-        return run, workflow, headers
+        return run, headers
 
     def _view(
         self, run: Run, *, output_only: bool = False, use_output_ids: bool = False
     ) -> dict[str, Any]:
         workflow = self._workflow(run.workflow_id)
-        snap = run.timeline.snapshot_at(self._state.clock.now())
+        snap = run.timeline.snapshot_at(self._state.now(run.workspace))
         render = payloads.run_output if output_only else payloads.simplified_run
         return render(run, workflow, snap, by_id=use_output_ids)
 
     async def create(self, workflow_id: str, body: dict[str, Any], user: str) -> Response:
-        run, _, headers = self._create(workflow_id, body, user)
+        run, headers = self._create(workflow_id, body, user)
         return self._view(run), 200, headers
 
     async def create_sync(
@@ -91,19 +97,18 @@ class Runs:
         output_only: bool = False,
         use_output_ids: bool = False,
     ) -> Response:
-        run, _, headers = self._create(workflow_id, body, user)
-        clock = self._state.clock
-        deadline = clock.now() + self._state.settings.sync_cap_s
-        # Sleep in real seconds until the simulated end (or the cap); a stop or a clock
+        run, headers = self._create(workflow_id, body, user)
+        state = self._state
+        deadline = state.now(run.workspace) + state.settings.sync_cap_s
+        # Sleep until the run's next moment (or the cap); a stop, a resume or a clock
         # move wakes us early to look again.
         while True:
             run = self._run(user, run.id)
-            now = clock.now()
+            now = state.now(run.workspace)
             if run.timeline.snapshot_at(now).terminal or now >= deadline:
                 break
-            await self._state.changes.wait(
-                (min(run.timeline.ends_at, deadline) - now) / clock.speed
-            )
+            due = run.timeline.next_moment_after(now)
+            await state.changes.wait(state.clock.real_delay(min(due or deadline, deadline) - now))
         return self._view(run, output_only=output_only, use_output_ids=use_output_ids), 200, headers
 
     async def poll(
@@ -119,7 +124,7 @@ class Runs:
 
     async def get_by_id(self, run_id: str, user: str) -> Response:
         run = self._run(user, run_id)
-        return payloads.run_no_io(run, run.timeline.snapshot_at(self._state.clock.now()))
+        return payloads.run_no_io(run, run.timeline.snapshot_at(self._state.now(run.workspace)))
 
     async def list(
         self,
@@ -139,7 +144,7 @@ class Runs:
     async def stop(self, run_id: str, user: str) -> Response:
         run = self._run(user, run_id)
         try:
-            timeline = run.timeline.stop(self._state.clock.now())
+            timeline = run.timeline.stop(self._state.now(run.workspace))
         except IllegalMove as exc:
             raise ApiError(409, str(exc)) from exc
         stopped = self._state.store.replace_timeline(run, timeline)

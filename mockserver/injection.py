@@ -1,0 +1,64 @@
+"""Fault injection on the public API: latency and 429/503 answers with Retry-After.
+
+Sits after connexion's routing (it needs the operationId) and before security, so an
+injected failure costs the handler nothing. Draws come from a per-workspace rng seeded
+from the mock's seed: the same seed and requests give the same faults.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from mockserver.faults import Faults
+from mockserver.identity import workspace_of
+from mockserver.journal import api_key_of
+from mockserver.scenarios import parse_prefer
+from mockserver.state import MockState
+
+
+def _prefer(scope: Any) -> str | None:
+    for name, value in scope.get("headers", []):
+        if name == b"prefer":
+            return str(value.decode("latin-1"))
+    return None
+
+
+class FaultInjection:
+    def __init__(self, app: Any, state: MockState) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        routing = scope.get("extensions", {}).get("connexion_routing", {})
+        operation = routing.get("operation_id")
+        if scope["type"] != "http" or operation is None or not scope["path"].startswith("/v1/"):
+            await self.app(scope, receive, send)
+            return
+        key = api_key_of(scope)
+        workspace = workspace_of(key) if key else None
+        asked = Faults.from_request(parse_prefer(_prefer(scope)).faults)
+        faults = asked.over(self.state.faults.effective(workspace, operation))
+        rng = self.state.fault_rng(workspace)
+        delay = faults.latency_s(rng)
+        if delay:
+            await asyncio.sleep(delay)
+        status = faults.error(rng)
+        if status is None:
+            await self.app(scope, receive, send)
+            return
+        retry_after = faults.retry_after_s if faults.retry_after_s is not None else 1
+        body = json.dumps({"detail": f"Injected fault: {status} (mock fault injection)"}).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"retry-after", str(retry_after).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})

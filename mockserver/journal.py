@@ -1,0 +1,85 @@
+"""The request journal: what was asked, by which workspace, and what was answered (bounded).
+
+An ASGI middleware outside connexion's exception handling, so it records final statuses.
+API keys are never written: only the workspace id derived from them.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from mockserver.identity import workspace_of
+
+SIZE = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    method: str
+    path: str
+    status: int
+    at: str
+    group_id: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "path": self.path,
+            "status": self.status,
+            "at": self.at,
+            "group_id": self.group_id,
+        }
+
+
+class Journal:
+    def __init__(self, size: int = SIZE) -> None:
+        self.entries: deque[Entry] = deque(maxlen=size)
+
+    def of(self, workspace: str | None) -> list[Entry]:
+        return [e for e in self.entries if workspace is None or e.group_id == workspace]
+
+    def clear(self, workspace: str | None = None) -> None:
+        kept = [] if workspace is None else [e for e in self.entries if e.group_id != workspace]
+        self.entries = deque(kept, maxlen=self.entries.maxlen)
+
+
+def api_key_of(scope: Any) -> str | None:
+    for name, value in scope.get("headers", []):
+        if name == b"x-api-key":
+            return str(value.decode("latin-1"))
+    return None
+
+
+class JournalMiddleware:
+    def __init__(self, app: Any, journal: Journal) -> None:
+        self.app = app
+        self.journal = journal
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        # Only the public API is journaled: control calls would drown it.
+        if scope["type"] != "http" or not scope["path"].startswith("/v1/"):
+            await self.app(scope, receive, send)
+            return
+        status = {"code": 500}
+
+        async def recording_send(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, recording_send)
+        finally:
+            key = api_key_of(scope)
+            self.journal.entries.append(
+                Entry(
+                    method=scope["method"],
+                    path=scope["path"],
+                    status=status["code"],
+                    at=datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+                    group_id=workspace_of(key) if key else None,
+                )
+            )
