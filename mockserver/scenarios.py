@@ -67,7 +67,8 @@ class Scenario:
             return None if value is None else parse_duration(str(value))
 
         return cls(
-            outcome=raw.get("outcome"),
+            # naming a failing node means failing, unless the outcome says otherwise
+            outcome=raw.get("outcome") or ("failed" if raw.get("fail_at") else None),
             duration_s=seconds("duration"),
             queue_delay_s=seconds("queue_delay"),
             node_duration_s=seconds("node_duration"),
@@ -146,6 +147,8 @@ def parse_prefer(header: str | None) -> Preferences:
             ok = False
         if ok:
             applied.append(f"{name}={value}")
+    if "fail_at" in scenario and "outcome" not in scenario:
+        scenario["outcome"] = "failed"
     return Preferences(Scenario(**scenario), RequestFaults(**faults), tuple(applied))
 
 
@@ -195,7 +198,7 @@ def plan(
     pause_at = scenario.pause_at
     if outcome == "awaiting_human_feedback" and pause_at is None and steps:
         pause_at = steps[-1].node_id  # wait for feedback before the last node
-    failing = outcome == "failed" or scenario.fail_at is not None
+    failing = outcome == "failed"
     fail_node = scenario.fail_at or (steps[-1].node_id if steps else None)
     timeline = Timeline.plan(
         created_at,

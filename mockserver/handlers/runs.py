@@ -52,6 +52,8 @@ class Runs:
             node = getattr(asked, key)
             if node is not None and node not in selected:
                 asked = replace(asked, **{key: None})
+                if key == "fail_at" and "outcome=failed" not in prefs.applied:
+                    asked = replace(asked, outcome=None)  # the failure was only implied
                 prefs = replace(
                     prefs, applied=tuple(a for a in prefs.applied if not a.startswith(key))
                 )
