@@ -24,11 +24,13 @@ def test_the_sample_file_loads() -> None:
     ("text", "expected"),
     [
         (
-            "workflows:\n  - slug: x\n    name: X\n    nodes:\n      - {id: a, kind: inptu, label: A}\n",
+            "workflows:\n  - slug: x\n    name: X\n    nodes:\n"
+            "      - {id: a, kind: inptu, label: A}\n",
             ":5:23: workflows[0].nodes[0].kind:",
         ),
         (
-            "workflows:\n  - slug: x\n    name: X\n    nodes:\n      - {id: a, kind: input, label: A}\n"
+            "workflows:\n  - slug: x\n    name: X\n    nodes:\n"
+            "      - {id: a, kind: input, label: A}\n"
             "    rules:\n      - when: {/input/A: 1}\n        then: {fail_at: nope}\n",
             ":8:25: workflows[0].rules[0].then.fail_at: 'nope' is not a node",
         ),
