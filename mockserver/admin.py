@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import hmac
-import json
 from typing import Any
 
-HEADER = b"x-admin-token"
+from mockserver.asgi import header, send_json
+
 OPEN_PATHS = ("/_mock/health",)  # readiness probes need no secret
 
 
@@ -20,22 +20,11 @@ class AdminGuard:
         if scope["type"] != "http" or not path.startswith("/_mock") or path in OPEN_PATHS:
             await self.app(scope, receive, send)
             return
-        given = next((v for k, v in scope.get("headers", []) if k == HEADER), b"")
-        bearer = next((v for k, v in scope.get("headers", []) if k == b"authorization"), b"")
-        if bearer.lower().startswith(b"bearer "):
+        given = header(scope, b"x-admin-token") or ""
+        bearer = header(scope, b"authorization") or ""
+        if bearer.lower().startswith("bearer "):
             given = given or bearer[7:].strip()
-        if hmac.compare_digest(given, self.token):
+        if hmac.compare_digest(given.encode(), self.token):
             await self.app(scope, receive, send)
             return
-        body = json.dumps({"detail": "Control API: missing or wrong X-Admin-Token"}).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 401,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await send_json(send, 401, {"detail": "Control API: missing or wrong X-Admin-Token"})

@@ -11,6 +11,7 @@ import random
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
+from mockserver.precedence import fill
 from mockserver.scenarios import RequestFaults
 
 WEBHOOK = "webhook"
@@ -28,14 +29,7 @@ class Faults:
     webhook_delay_s: float | None = None
 
     def over(self, lower: Faults) -> Faults:
-        return Faults(
-            **{
-                f.name: getattr(self, f.name)
-                if getattr(self, f.name) is not None
-                else getattr(lower, f.name)
-                for f in fields(self)
-            }
-        )
+        return fill(self, lower)
 
     @classmethod
     def from_request(cls, asked: RequestFaults) -> Faults:

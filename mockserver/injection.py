@@ -8,21 +8,13 @@ from the mock's seed: the same seed and requests give the same faults.
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
 
+from mockserver.asgi import header, send_json
 from mockserver.faults import Faults
 from mockserver.identity import workspace_of
-from mockserver.journal import api_key_of
 from mockserver.scenarios import parse_prefer
 from mockserver.state import MockState
-
-
-def _prefer(scope: Any) -> str | None:
-    for name, value in scope.get("headers", []):
-        if name == b"prefer":
-            return str(value.decode("latin-1"))
-    return None
 
 
 class FaultInjection:
@@ -36,9 +28,9 @@ class FaultInjection:
         if scope["type"] != "http" or operation is None or not scope["path"].startswith("/v1/"):
             await self.app(scope, receive, send)
             return
-        key = api_key_of(scope)
+        key = header(scope, b"x-api-key")
         workspace = workspace_of(key) if key else None
-        asked = Faults.from_request(parse_prefer(_prefer(scope)).faults)
+        asked = Faults.from_request(parse_prefer(header(scope, b"prefer")).faults)
         faults = asked.over(self.state.faults.effective(workspace, operation))
         rng = self.state.fault_rng(workspace)
         delay = faults.latency_s(rng)
@@ -49,16 +41,5 @@ class FaultInjection:
             await self.app(scope, receive, send)
             return
         retry_after = faults.retry_after_s if faults.retry_after_s is not None else 1
-        body = json.dumps({"detail": f"Injected fault: {status} (mock fault injection)"}).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"retry-after", str(retry_after).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        detail = {"detail": f"Injected fault: {status} (mock fault injection)"}
+        await send_json(send, status, detail, {"Retry-After": str(retry_after)})

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from mockserver.asgi import header
 from mockserver.identity import workspace_of
 
 SIZE = 1000
@@ -46,13 +47,6 @@ class Journal:
         self.entries = deque(kept, maxlen=self.entries.maxlen)
 
 
-def api_key_of(scope: Any) -> str | None:
-    for name, value in scope.get("headers", []):
-        if name == b"x-api-key":
-            return str(value.decode("latin-1"))
-    return None
-
-
 class JournalMiddleware:
     def __init__(self, app: Any, journal: Journal) -> None:
         self.app = app
@@ -73,7 +67,7 @@ class JournalMiddleware:
         try:
             await self.app(scope, receive, recording_send)
         finally:
-            key = api_key_of(scope)
+            key = header(scope, b"x-api-key")
             self.journal.entries.append(
                 Entry(
                     method=scope["method"],

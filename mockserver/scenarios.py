@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mockserver.lifecycle import Step, Timeline
+from mockserver.precedence import fill
 
 if TYPE_CHECKING:  # workflows.py imports Scenario from here
     from mockserver.workflows import Workflow
@@ -47,14 +48,7 @@ class Scenario:
 
     def over(self, lower: Scenario) -> Scenario:
         """This scenario, with the fields it leaves unset taken from `lower`."""
-        return Scenario(
-            **{
-                f.name: getattr(self, f.name)
-                if getattr(self, f.name) is not None
-                else getattr(lower, f.name)
-                for f in fields(self)
-            }
-        )
+        return fill(self, lower)
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any]) -> Scenario:

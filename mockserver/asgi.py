@@ -1,0 +1,33 @@
+"""Small ASGI plumbing shared by the raw middlewares (journal, faults, admin guard)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+def header(scope: Any, name: bytes) -> str | None:
+    """The first value of a request header (`name` in lower case)."""
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+async def send_json(
+    send: Any, status: int, body: Any, headers: dict[str, str] | None = None
+) -> None:
+    raw = json.dumps(body).encode()
+    extra = [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(raw)).encode()),
+                *extra,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": raw})
