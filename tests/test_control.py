@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import httpx
@@ -38,6 +39,21 @@ def test_a_workspace_clock_moves_alone_and_finishes_a_ten_minute_run(client: Any
     assert _status(client, mine) == "completed"
     assert _status(client, theirs, OTHER_KEY) == "queued"
     assert client.get("/_mock/clock", params={"api_key": "key-b"}).json()["offset_s"] == 0
+
+
+def test_freeze_stops_time_for_everyone_until_thawed() -> None:
+    app = create_app(Settings(speed=1000.0))
+    with app.test_client() as client:
+        frozen = client.post("/_mock/clock/freeze", json={"frozen": True}).json()
+        run = _create(client)
+        again = client.get("/_mock/clock").json()
+        assert frozen["frozen"] and again["now"] == frozen["now"]
+        assert _status(client, run) == "queued"
+        client.post("/_mock/clock/freeze", json={"frozen": False})
+        deadline = time.monotonic() + 5
+        while _status(client, run) != "completed" and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert _status(client, run) == "completed"
 
 
 def test_a_paused_run_is_resumed_or_stopped_through_the_control_api(

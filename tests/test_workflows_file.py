@@ -16,7 +16,7 @@ def test_the_sample_file_loads() -> None:
     loaded = load(SAMPLE)
     assert [wf.name for wf in loaded.workflows] == ["Invoice extraction", "Translate"]
     assert loaded.include_builtin
-    assert len(loaded.workflows[0].rules) == 3
+    assert len(loaded.workflows[0].rules) == 4
     assert loaded.workflows[0].node("ocr").duration_s == 2.0
 
 
