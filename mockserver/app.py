@@ -17,10 +17,12 @@ from mockserver.clock import ManualClock, SimClock, SystemClock
 from mockserver.handlers import control, events, platform, runs, workflows
 from mockserver.injection import FaultInjection
 from mockserver.journal import JournalMiddleware
+from mockserver.limits import RequestLimits
+from mockserver.methods import MethodGuard
 from mockserver.scenarios import Scenario
 from mockserver.settings import Settings
 from mockserver.state import MockState
-from mockserver.validation import VALIDATOR_MAP
+from mockserver.validation import validator_map
 from mockserver.workflows import BUILTIN, Catalogue
 
 CONTROL_SPEC = Path(__file__).resolve().parent / "control.yaml"
@@ -90,14 +92,15 @@ def create_app(settings: Settings | None = None, *, clock: SimClock | None = Non
     common: dict[str, Any] = {
         "strict_validation": True,
         "validate_responses": settings.validate_responses,
-        "validator_map": VALIDATOR_MAP,
+        "validator_map": validator_map(settings.max_json_depth),
     }
     app.add_api(
         state.spec.document, resolver=Resolver(function_resolver=public.__getitem__), **common
     )
     app.add_api(CONTROL_SPEC, resolver=Resolver(function_resolver=private.__getitem__), **common)
     errors.install(app)
-    # Outermost first: the journal sees every final status, then CORS, then the guard.
+    # Outermost first: the journal sees every final status; CORS headers go on every
+    # answer; limits and methods are checked before any parsing; then the admin guard.
     app.add_middleware(
         JournalMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION, journal=state.journal
     )
@@ -110,6 +113,17 @@ def create_app(settings: Settings | None = None, *, clock: SimClock | None = Non
             allow_headers=["*"],
             expose_headers=["Preference-Applied", "Retry-After"],
         )
+    app.add_middleware(
+        RequestLimits,
+        position=MiddlewarePosition.BEFORE_EXCEPTION,
+        max_body_bytes=settings.max_body_bytes,
+        max_header_bytes=settings.max_header_bytes,
+    )
+    app.add_middleware(
+        MethodGuard,
+        position=MiddlewarePosition.BEFORE_EXCEPTION,
+        paths=state.spec.document["paths"],
+    )
     if settings.admin_token:
         app.add_middleware(
             AdminGuard, position=MiddlewarePosition.BEFORE_EXCEPTION, token=settings.admin_token

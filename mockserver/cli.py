@@ -46,6 +46,13 @@ def _parser() -> argparse.ArgumentParser:
         help="require X-Admin-Token: TOKEN on the control API (/_mock, but health)",
     )
     serve.add_argument(
+        "--webhook-allow",
+        action="append",
+        dest="webhook_allow",
+        metavar="HOST",
+        help="only send webhooks to hosts matching this pattern (repeatable, e.g. '*.corp.test')",
+    )
+    serve.add_argument(
         "--cors-origin",
         action="append",
         dest="cors_origins",
@@ -58,7 +65,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     changes = {k: v for k, v in vars(args).items() if k != "command"}
-    for name in ("api_keys", "cors_origins"):
+    for name in ("api_keys", "cors_origins", "webhook_allow"):
         if changes.get(name) is not None:
             changes[name] = tuple(changes[name])
     try:

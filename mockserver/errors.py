@@ -44,10 +44,11 @@ class ValidationProblem(ProblemException):  # type: ignore[misc]
 
 
 class ApiError(ProblemException):  # type: ignore[misc]
-    """A documented non-validation error: 404, 409, 413, 501."""
+    """A documented non-validation error: 404, 409, 503 (with Retry-After)."""
 
-    def __init__(self, status: int, detail: str) -> None:
-        super().__init__(status=status, title=str(status), detail=detail)
+    def __init__(self, status: int, detail: str, retry_after: int | None = None) -> None:
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+        super().__init__(status=status, title=str(status), detail=detail, headers=headers)
 
 
 def json_response(
@@ -96,7 +97,7 @@ def _unauthorized(_: ConnexionRequest, exc: Exception) -> ConnexionResponse:
 
 def _api_error(_: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     assert isinstance(exc, ApiError)
-    return json_response(exc.status, {"detail": exc.detail})
+    return json_response(exc.status, {"detail": exc.detail}, dict(exc.headers or {}))
 
 
 def _http(_: ConnexionRequest, exc: Exception) -> ConnexionResponse:

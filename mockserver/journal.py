@@ -35,9 +35,17 @@ class Entry:
         }
 
 
+def _wall() -> str:
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
 class Journal:
     def __init__(self, size: int = SIZE) -> None:
         self.entries: deque[Entry] = deque(maxlen=size)
+
+    def note(self, method: str, path: str, status: int, workspace: str | None) -> None:
+        """Record something the mock did on its own (e.g. evicting a run)."""
+        self.entries.append(Entry(method, path, status, _wall(), workspace))
 
     def of(self, workspace: str | None) -> list[Entry]:
         return [e for e in self.entries if workspace is None or e.group_id == workspace]
@@ -68,12 +76,5 @@ class JournalMiddleware:
             await self.app(scope, receive, recording_send)
         finally:
             key = header(scope, b"x-api-key")
-            self.journal.entries.append(
-                Entry(
-                    method=scope["method"],
-                    path=scope["path"],
-                    status=status["code"],
-                    at=datetime.now(UTC).isoformat().replace("+00:00", "Z"),
-                    group_id=workspace_of(key) if key else None,
-                )
-            )
+            workspace = workspace_of(key) if key else None
+            self.journal.note(scope["method"], scope["path"], status["code"], workspace)

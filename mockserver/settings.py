@@ -45,6 +45,17 @@ class Settings:
     webhook_timeout_s: float = 5.0
     # When set, the control API (/_mock, but health) needs it in X-Admin-Token.
     admin_token: str | None = None
+    # Hosts (fnmatch patterns, e.g. "*.example.com", "127.0.0.1") webhooks may go to;
+    # empty: any. A shared mock should set it so it cannot be used to reach other hosts.
+    webhook_allow: tuple[str, ...] = ()
+    # Limits, each answered with a documented 4xx (see the README).
+    max_body_bytes: int = 1_048_576
+    max_header_bytes: int = 16_384
+    max_json_depth: int = 32
+    # Beyond this many stored runs, the oldest finished ones are evicted (journaled);
+    # unfinished runs are never evicted: creation answers 503 instead.
+    max_runs: int = 10_000
+    max_streams: int = 2_000
     spec_path: Path = field(
         default_factory=lambda: Path(__file__).resolve().parent.parent / "openapi.yaml"
     )
@@ -60,6 +71,10 @@ class Settings:
             raise SettingsError(f"clock must be 'system' or 'manual', got {self.clock!r}")
         if self.queue_delay_s < 0 or self.node_duration_s < 0:
             raise SettingsError("durations must be >= 0")
+        if min(self.max_body_bytes, self.max_header_bytes, self.max_json_depth) < 1:
+            raise SettingsError("limits must be >= 1")
+        if self.max_runs < 1 or self.max_streams < 1:
+            raise SettingsError("max_runs and max_streams must be >= 1")
         if self.webhook_max_attempts < 1:
             raise SettingsError("webhook_max_attempts must be >= 1")
         if self.webhook_backoff_s < 0 or self.webhook_timeout_s <= 0:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -57,6 +57,23 @@ class RunStore:
         runs = [r for r in self._runs.get(workspace, {}).values() if r.workflow_id == workflow_id]
         runs.sort(key=lambda r: (r.timeline.created_at, r.sequence), reverse=True)
         return runs
+
+    def __len__(self) -> int:
+        return sum(len(runs) for runs in self._runs.values())
+
+    def evict_finished(self, count: int, now_of: Callable[[str], float]) -> list[Run]:
+        """Remove up to `count` finished runs, those that finished first; never a live one."""
+        finished = []
+        for runs in self._runs.values():
+            for run in runs.values():
+                ended = run.timeline.ends_at
+                if ended is not None and ended <= now_of(run.workspace):
+                    finished.append((ended, run.sequence, run))
+        finished.sort(key=lambda item: item[:2])
+        gone = [run for _, _, run in finished[:count]]
+        for run in gone:
+            del self._runs[run.workspace][run.id]
+        return gone
 
     def clear(self, workspace: str | None = None) -> None:
         if workspace is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncGenerator, Callable, Iterable
+from functools import partial
 from typing import Any
 
 import jsonschema_rs
@@ -64,13 +65,32 @@ def schema_errors(prefix: Loc, schema: dict[str, Any], instance: Any) -> list[Er
     return items
 
 
+def depth(document: Any) -> int:
+    """How deeply arrays and objects nest (iterative: a hostile body cannot blow the stack)."""
+    deepest, todo = 0, [(document, 1)]
+    while todo:
+        node, level = todo.pop()
+        if isinstance(node, dict | list):
+            deepest = max(deepest, level)
+            todo.extend(
+                (child, level + 1) for child in (node.values() if isinstance(node, dict) else node)
+            )
+    return deepest
+
+
 class JSONBodyValidator(AbstractRequestBodyValidator):  # type: ignore[misc]
+    def __init__(self, *, max_depth: int = 32, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._max_depth = max_depth
+
     async def _parse(self, stream: AsyncGenerator[bytes, None], scope: Any) -> Any:
         raw = b"".join([chunk async for chunk in stream])
         if not raw:
             return None
         try:
-            return json.loads(raw.decode(self._encoding))
+            body = json.loads(raw.decode(self._encoding))
+        except RecursionError as exc:
+            raise self._too_deep() from exc
         except (UnicodeDecodeError, LookupError) as exc:
             raise ValidationProblem(
                 [ErrorItem(["body"], f"Body is not valid {self._encoding}: {exc}", "json_invalid")]
@@ -79,6 +99,13 @@ class JSONBodyValidator(AbstractRequestBodyValidator):  # type: ignore[misc]
             raise ValidationProblem(
                 [ErrorItem(["body"], f"Invalid JSON: {exc}", "json_invalid")]
             ) from exc
+        if depth(body) > self._max_depth:
+            raise self._too_deep()
+        return body
+
+    def _too_deep(self) -> ValidationProblem:
+        msg = f"JSON nests deeper than {self._max_depth} levels"
+        return ValidationProblem([ErrorItem(["body"], msg, "too_deep")])
 
     def _validate(self, body: Any) -> dict[str, Any] | None:
         if body is None:
@@ -143,20 +170,21 @@ class JSONResponseValidator(AbstractResponseBodyValidator):  # type: ignore[misc
         return None
 
 
-VALIDATOR_MAP = {
-    "parameter": AllErrorsParameterValidator,
-    # These entries replace connexion's whole media-type dicts, so list the rest again.
-    "body": MediaTypeDict(
-        {
-            "*/*json": JSONBodyValidator,
-            "application/x-www-form-urlencoded": FormDataValidator,
-            "multipart/form-data": MultiPartFormDataValidator,
-        }
-    ),
-    "response": MediaTypeDict(
-        {
-            "*/*json": JSONResponseValidator,
-            "text/plain": TextResponseBodyValidator,
-        }
-    ),
-}
+def validator_map(max_depth: int) -> dict[str, Any]:
+    return {
+        "parameter": AllErrorsParameterValidator,
+        # These entries replace connexion's whole media-type dicts, so list the rest again.
+        "body": MediaTypeDict(
+            {
+                "*/*json": partial(JSONBodyValidator, max_depth=max_depth),
+                "application/x-www-form-urlencoded": FormDataValidator,
+                "multipart/form-data": MultiPartFormDataValidator,
+            }
+        ),
+        "response": MediaTypeDict(
+            {
+                "*/*json": JSONResponseValidator,
+                "text/plain": TextResponseBodyValidator,
+            }
+        ),
+    }

@@ -27,11 +27,14 @@ HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 class RunEvents:
     def __init__(self, state: MockState) -> None:
         self._state = state
+        self._open = 0
 
     async def stream(self, run_id: str, user: str, etag: str | None = None) -> Any:
         workspace = workspace_of(user)
         if self._state.store.get(workspace, run_id) is None:
             raise ApiError(404, "Run not found")
+        if self._open >= self._state.settings.max_streams:
+            raise ApiError(503, "Too many open event streams; retry later", retry_after=1)
         # The standard header wins over the query parameter when both are given.
         resume = events.parse_event_id(request.headers.get("last-event-id") or etag)
         asked = Faults.from_request(parse_prefer(request.headers.get("prefer")).faults)
@@ -40,6 +43,16 @@ class RunEvents:
         return StreamingResponse(body, media_type="text/event-stream", headers=HEADERS)
 
     async def _frames(
+        self, workspace: str, run_id: str, last_id: tuple[int, int] | None, cut_after: int | None
+    ) -> AsyncIterator[bytes]:
+        self._open += 1
+        try:
+            async for chunk in self._released(workspace, run_id, last_id, cut_after):
+                yield chunk
+        finally:
+            self._open -= 1  # runs on completion and on client disconnect alike
+
+    async def _released(
         self, workspace: str, run_id: str, last_id: tuple[int, int] | None, cut_after: int | None
     ) -> AsyncIterator[bytes]:
         state = self._state

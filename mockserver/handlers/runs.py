@@ -14,6 +14,7 @@ from mockserver.lifecycle import IllegalMove
 from mockserver.scenarios import parse_prefer, plan, select_nodes
 from mockserver.state import MockState
 from mockserver.store import Run
+from mockserver.webhooks import webhook_allowed
 from mockserver.workflows import Workflow
 
 Response = tuple[dict[str, Any], int, dict[str, str]] | dict[str, Any]
@@ -35,12 +36,29 @@ class Runs:
             raise ApiError(404, "Run not found")
         return run
 
+    def _make_room(self) -> None:
+        """Keep the store under its cap by evicting finished runs, journaling each."""
+        state = self._state
+        if len(state.store) < state.settings.max_runs:
+            return
+        batch = max(1, state.settings.max_runs // 100)  # amortise the scan
+        for run in state.store.evict_finished(batch, state.now):
+            state.journal.note("EVICT", f"/v1/runs/{run.id}", 410, run.workspace)
+        if len(state.store) >= state.settings.max_runs:
+            msg = "The mock holds its maximum of unfinished runs; retry later"
+            raise ApiError(503, msg, retry_after=5)
+
     def _create(
         self, workflow_id: str, body: dict[str, Any], user: str
     ) -> tuple[Run, dict[str, str]]:
         state = self._state
         workspace = workspace_of(user)
         workflow = self._workflow(workflow_id)
+        callback = body.get("callback_url")
+        if callback and not webhook_allowed(callback, state.settings.webhook_allow):
+            msg = "Webhook host is not allowed by this mock (--webhook-allow)"
+            raise ValidationProblem([ErrorItem(["body", "callback_url"], msg, "value_error")])
+        self._make_room()
         node_ids = body.get("node_ids")
         selected, problems = select_nodes(workflow, node_ids, body.get("single_node_id"))
         if problems:
