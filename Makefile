@@ -33,3 +33,8 @@ format: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis
+
+# Longer QA runs, outside `make test`.
+.PHONY: fuzz
+fuzz: $(STAMP)
+	$(BIN)/python fuzz/campaign.py $(FUZZ_ARGS)

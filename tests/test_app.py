@@ -146,12 +146,12 @@ def test_bad_parameters_are_422(client: Any) -> None:
     assert ["query", "output_only"] in locs
 
 
-def test_unknown_node_ids_are_422_and_node_ids_skip_the_rest(
+def test_unknown_node_ids_are_404_and_node_ids_skip_the_rest(
     client: Any, clock: ManualClock
 ) -> None:
     response = client.post(RUNS, json={**BODY, "node_ids": ["input", "nope"]}, headers=KEY)
-    assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"] == ["body", "node_ids", 1]
+    assert response.status_code == 404
+    assert "Unknown node id 'nope'" in response.json()["detail"]
     run = create(client, node_ids=["input", "output"])
     clock.advance(60)
     done = poll(client, run)

@@ -62,7 +62,9 @@ class Runs:
         node_ids = body.get("node_ids")
         selected, problems = select_nodes(workflow, node_ids, body.get("single_node_id"))
         if problems:
-            raise ValidationProblem([ErrorItem(loc, msg, "value_error") for loc, msg in problems])
+            # Schema-valid but naming nothing that exists: "not found", like a run id.
+            missing = "; ".join(msg for _, msg in problems)
+            raise ApiError(404, f"{missing} in workflow {workflow_id}")
         prefs = parse_prefer(request.headers.get("prefer"))
         asked = prefs.scenario
         # A Prefer naming a node this run does not execute is not honoured (RFC 7240).
