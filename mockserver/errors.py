@@ -123,6 +123,8 @@ def install(app: Any) -> None:
     app.add_error_handler(ApiError, _api_error)
     app.add_error_handler(UnsupportedMediaTypeProblem, _media_type)
     app.add_error_handler(BadRequestProblem, _bad_request)
+    # starlette's own 400s (e.g. a form content type without a boundary on a GET)
+    app.add_error_handler(400, _bad_request)
     app.add_error_handler(Unauthorized, _unauthorized)
     app.add_error_handler(NonConformingResponse, _nonconforming)
     for status in (404, 405):

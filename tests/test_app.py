@@ -136,6 +136,13 @@ def test_bad_bodies_are_422_never_500(
     assert client.get("/_mock/health").status_code == 200
 
 
+def test_a_form_content_type_on_a_bodyless_call_is_422_json(client: Any) -> None:
+    response = client.get("/v1/nodes", headers={**KEY, "Content-Type": "multipart/form-data"})
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/json"
+    assert response.json()["detail"][0]["loc"] == ["body"]
+
+
 def test_bad_parameters_are_422(client: Any) -> None:
     response = client.get(
         "/v1/workflows/not-a-uuid/runs/also-not?output_only=maybe&x=1", headers=KEY
