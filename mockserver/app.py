@@ -10,9 +10,10 @@ from connexion.middleware import MiddlewarePosition
 from connexion.resolver import Resolver
 from starlette.middleware.cors import CORSMiddleware
 
-from mockserver import errors, spec, webhooks, workflows_file
+from mockserver import errors, persistence, spec, webhooks, workflows_file
 from mockserver.admin import AdminGuard
 from mockserver.auth import key_handler
+from mockserver.changes import Changes
 from mockserver.clock import ManualClock, SimClock, SystemClock
 from mockserver.handlers import control, events, platform, runs, workflows
 from mockserver.injection import FaultInjection
@@ -39,14 +40,29 @@ def build_state(settings: Settings, clock: SimClock | None = None) -> MockState:
     if settings.workflows_file is not None:
         loaded = workflows_file.load(settings.workflows_file)
         known, base = loaded.catalogue_workflows(), loaded.defaults.over(base)
+    shared: dict[str, Any] = {}
+    anchor = None
+    if settings.state_path is not None:
+        db = persistence.Database(settings.state_path)
+        anchor = persistence.SqliteAnchor(db)
+        shared = {
+            "store": persistence.SqliteRunStore(db),
+            "outbox": persistence.SqliteOutbox(db),
+            "offsets": persistence.SqliteOffsets(db),
+            "changes": Changes(poll_s=0.25),
+        }
     if clock is None:
-        clock = ManualClock() if settings.clock == "manual" else SystemClock(settings.speed)
+        if settings.clock == "manual":
+            clock = ManualClock(store=anchor)
+        else:
+            clock = SystemClock(settings.speed, store=anchor)
     return MockState(
         settings=settings,
         spec=spec.load(settings.spec_path),
         clock=clock,
         catalogue=Catalogue(known, strict=settings.strict_workflows),
         default_scenario=base,
+        **shared,
     )
 
 

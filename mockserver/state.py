@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 
 from mockserver.changes import Changes
@@ -10,11 +11,11 @@ from mockserver.clock import SimClock
 from mockserver.faults import FaultBook
 from mockserver.identity import IdSource
 from mockserver.journal import Journal
-from mockserver.outbox import Outbox
+from mockserver.outbox import Outbox, OutboxStore
 from mockserver.scenarios import Scenario
 from mockserver.settings import Settings
 from mockserver.spec import Spec
-from mockserver.store import RunStore
+from mockserver.store import RunRepository, RunStore
 from mockserver.workflows import Catalogue
 
 
@@ -26,14 +27,15 @@ class MockState:
     catalogue: Catalogue
     # The global default scenario: the bottom of the precedence.
     default_scenario: Scenario
-    store: RunStore = field(default_factory=RunStore)
+    # In memory, or persistence.SqliteRunStore / SqliteOutbox with a state file.
+    store: RunRepository = field(default_factory=RunStore)
     # Wakes streams and waiters when a run or the clock changes outside the timeline.
     changes: Changes = field(default_factory=Changes)
-    outbox: Outbox = field(default_factory=Outbox)
+    outbox: OutboxStore = field(default_factory=Outbox)
     faults: FaultBook = field(default_factory=FaultBook)
     journal: Journal = field(default_factory=Journal)
     # Per-workspace clock offsets (control API), so parallel tests never move each other.
-    offsets: dict[str, float] = field(default_factory=dict)
+    offsets: MutableMapping[str, float] = field(default_factory=dict)
     _ids: dict[str, IdSource] = field(default_factory=dict)
     _fault_rngs: dict[str | None, random.Random] = field(default_factory=dict)
 
@@ -45,6 +47,8 @@ class MockState:
         found = self._ids.get(workspace)
         if found is None:
             seed = None if self.settings.seed is None else f"{self.settings.seed}:{workspace}"
+            if self.settings.state_path is not None:
+                seed = None  # restarts and other workers would repeat a seeded sequence
             found = self._ids[workspace] = IdSource(seed)
         return found
 

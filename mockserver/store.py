@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Protocol
 
 from mockserver.lifecycle import Timeline
 from mockserver.scenarios import RequestFaults
@@ -27,6 +27,19 @@ class Run:
     faults: RequestFaults = field(default_factory=RequestFaults)
     # Creation order breaks ties between runs created at the same instant.
     sequence: int = 0
+
+
+class RunRepository(Protocol):
+    """What the handlers need from a run store (in memory here, SQLite in persistence)."""
+
+    def add(self, run: Run) -> Run: ...
+    def get(self, workspace: str, run_id: str) -> Run | None: ...
+    def find(self, run_id: str) -> Run | None: ...
+    def replace_timeline(self, run: Run, timeline: Timeline) -> Run: ...
+    def of_workflow(self, workspace: str, workflow_id: str) -> list[Run]: ...
+    def __len__(self) -> int: ...
+    def evict_finished(self, count: int, now_of: Callable[[str], float]) -> list[Run]: ...
+    def clear(self, workspace: str | None = None) -> None: ...
 
 
 @dataclass

@@ -68,12 +68,15 @@ class Dispatcher:
 
     async def _run(self) -> None:
         state = self._state
+        lease = self._lease_s()
+        for delivery in state.outbox.orphans(lease):  # left pending by a crash: resend
+            self._send(delivery, state.faults.effective(delivery.workspace, WEBHOOK))
         while True:
             waits: list[float] = []
-            for run_id, (workspace, _) in list(state.outbox.expected.items()):
+            for workspace, run_id in state.outbox.expected():
                 run = state.store.get(workspace, run_id)
                 if run is None:
-                    state.outbox.expected.pop(run_id, None)
+                    state.outbox.drop(run_id)
                     continue
                 now = state.now(workspace)
                 snap = run.timeline.snapshot_at(now)
@@ -83,23 +86,34 @@ class Dispatcher:
                     if real is not None:
                         waits.append(real)
                     continue
-                state.outbox.expected.pop(run_id, None)
                 workflow = state.catalogue.get(run.workflow_id)
                 if workflow is None or run.callback_url is None:
+                    state.outbox.drop(run_id)
                     continue
                 body = json.dumps(payloads.webhook_payload(run, workflow, snap)).encode()
                 delivery = Delivery(delivery_id(run.id), run.id, workspace, run.callback_url, body)
-                state.outbox.log.append(delivery)
-                faults = Faults.from_request(run.faults).over(
-                    state.faults.effective(workspace, WEBHOOK)
-                )
-                task = asyncio.create_task(self._deliver(delivery, faults))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+                if state.outbox.start(delivery, lease):
+                    faults = Faults.from_request(run.faults).over(
+                        state.faults.effective(workspace, WEBHOOK)
+                    )
+                    self._send(delivery, faults)
             await state.changes.wait(min(waits) if waits else None)
+
+    def _lease_s(self) -> float:
+        """How long a delivery stays claimed without news: its longest quiet spell, plus margin."""
+        settings = self._state.settings
+        longest_backoff = settings.webhook_backoff_s * 2.0 ** (settings.webhook_max_attempts - 1)
+        return float(settings.webhook_timeout_s + longest_backoff + 5.0)
+
+    def _send(self, delivery: Delivery, faults: Faults) -> None:
+        task = asyncio.create_task(self._deliver(delivery, faults))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _deliver(self, delivery: Delivery, faults: Faults) -> None:
         settings = self._state.settings
+        outbox = self._state.outbox
+        lease = self._lease_s()
         assert self._client is not None
         headers = {
             "Content-Type": "application/json",
@@ -111,7 +125,8 @@ class Dispatcher:
         if faults.webhook_delay_s:
             await asyncio.sleep(faults.webhook_delay_s)
         injected = faults.webhook_fail_times or 0
-        for number in range(1, settings.webhook_max_attempts + 1):
+        first = len(delivery.attempts) + 1  # a resumed delivery goes on counting
+        for number in range(first, settings.webhook_max_attempts + 1):
             attempt = Attempt(number, _wall())
             delivery.attempts.append(attempt)
             if number <= injected:
@@ -124,15 +139,18 @@ class Dispatcher:
                     attempt.status_code = response.status_code
                     if response.is_success:
                         delivery.state = "delivered"
+                        outbox.save(delivery, lease)
                         await self._duplicate(delivery, headers, faults.webhook_duplicates or 0)
                         return
                 except httpx.HTTPError as exc:
                     attempt.error = (
                         f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
                     )
+            outbox.save(delivery, lease)
             if number < settings.webhook_max_attempts:
                 await asyncio.sleep(settings.webhook_backoff_s * 2 ** (number - 1))
         delivery.state = "failed"
+        outbox.save(delivery, lease)
 
     async def _duplicate(self, delivery: Delivery, headers: dict[str, str], copies: int) -> None:
         """Injected fault: send the delivered body again, same delivery id."""

@@ -100,7 +100,7 @@ class Control:
 
     async def webhooks(self, api_key: str | None = None) -> dict[str, Any]:
         workspace = _workspace(api_key)
-        log = [d for d in self._state.outbox.log if workspace is None or d.workspace == workspace]
+        log = self._state.outbox.deliveries(workspace)
         return {"deliveries": [d.as_json() for d in log]}
 
     async def list_faults(self) -> dict[str, Any]:
