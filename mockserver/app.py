@@ -12,6 +12,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from mockserver import errors, persistence, spec, webhooks, workflows_file
 from mockserver.admin import AdminGuard
+from mockserver.asgi import ServedBy
 from mockserver.auth import key_handler
 from mockserver.changes import Changes
 from mockserver.clock import ManualClock, SimClock, SystemClock
@@ -129,6 +130,8 @@ def create_app(settings: Settings | None = None, *, clock: SimClock | None = Non
             allow_headers=["*"],
             expose_headers=["Preference-Applied", "Retry-After"],
         )
+    if settings.state_path is not None:
+        app.add_middleware(ServedBy, position=MiddlewarePosition.BEFORE_EXCEPTION)
     app.add_middleware(
         RequestLimits,
         position=MiddlewarePosition.BEFORE_EXCEPTION,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -46,6 +47,18 @@ def _parser() -> argparse.ArgumentParser:
         help="require X-Admin-Token: TOKEN on the control API (/_mock, but health)",
     )
     serve.add_argument(
+        "--state",
+        type=Path,
+        dest="state_path",
+        metavar="FILE",
+        help="keep runs, webhooks and the clock in this SQLite file (survives restarts)",
+    )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        help="worker processes (default 1; more than 1 needs --state)",
+    )
+    serve.add_argument(
         "--webhook-allow",
         action="append",
         dest="webhook_allow",
@@ -83,15 +96,34 @@ def serve(settings: Settings) -> int:
     from mockserver.workflows_file import WorkflowsFileError
 
     try:
-        app = create_app(settings)
+        app = create_app(settings)  # also checks the workflows file before any worker starts
     except WorkflowsFileError as exc:
         print(f"error: the workflows file cannot be used:\n{exc}", file=sys.stderr)
         return 2
-    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning")
-    server = uvicorn.Server(config)
     _announce(settings, app)
-    server.run()
+    if settings.workers > 1:
+        # Each worker process builds its own app from the same settings, passed by
+        # environment; they share runs, outbox and clock through the state file.
+        os.environ.update(settings.to_env())
+        uvicorn.run(
+            "mockserver.cli:worker_app",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=settings.workers,
+            log_level="warning",
+        )
+        return 0
+    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning")
+    uvicorn.Server(config).run()
     return 0
+
+
+def worker_app() -> Any:
+    """The app of one worker process (`--workers N`)."""
+    from mockserver.app import create_app
+
+    return create_app(Settings.from_env())
 
 
 def _announce(settings: Settings, app: Any) -> None:
@@ -102,8 +134,14 @@ def _announce(settings: Settings, app: Any) -> None:
         if not settings.api_keys
         else f"{len(settings.api_keys)} configured key(s)"
     )
+    state = (
+        f"  State file:   {settings.state_path} ({settings.workers} worker(s))\n"
+        if settings.state_path
+        else ""
+    )
     print(
         f"Noxus runs mock on {base}  (speed x{settings.speed:g}, clock {settings.clock}, {keys})\n"
+        f"{state}"
         f"  Swagger UI:   {base}/ui/\n"
         f"  Health:       {base}/_mock/health\n"
         f"  Try it:\n"

@@ -43,6 +43,9 @@ class Settings:
     webhook_max_attempts: int = 5
     webhook_backoff_s: float = 0.5
     webhook_timeout_s: float = 5.0
+    # With a state file: a delivery claimed by a process that dies is taken over by
+    # another (or by the restarted one) once its lease has not been renewed for this long.
+    webhook_lease_s: float = 10.0
     # When set, the control API (/_mock, but health) needs it in X-Admin-Token.
     admin_token: str | None = None
     # Hosts (fnmatch patterns, e.g. "*.example.com", "127.0.0.1") webhooks may go to;
@@ -91,6 +94,20 @@ class Settings:
     def with_changes(self, **changes: Any) -> Settings:
         """Apply the changes whose value is not None ("not given" differs from falsy)."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    def to_env(self) -> dict[str, str]:
+        """These settings as MOCKSERVER_* variables (what from_env reads back)."""
+        env = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is None:
+                continue
+            if isinstance(value, bool):
+                value = "true" if value else "false"
+            elif isinstance(value, tuple):
+                value = ",".join(value)
+            env[ENV_PREFIX + f.name.upper()] = str(value)
+        return env
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

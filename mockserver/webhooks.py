@@ -69,10 +69,15 @@ class Dispatcher:
     async def _run(self) -> None:
         state = self._state
         lease = self._lease_s()
-        for delivery in state.outbox.orphans(lease):  # left pending by a crash: resend
-            self._send(delivery, state.faults.effective(delivery.workspace, WEBHOOK))
+        loop = asyncio.get_running_loop()
+        next_orphan_check = loop.time()
         while True:
-            waits: list[float] = []
+            if loop.time() >= next_orphan_check:
+                # Deliveries left pending by a process that died (or by our own crash).
+                for delivery in state.outbox.orphans(lease):
+                    self._send(delivery, state.faults.effective(delivery.workspace, WEBHOOK))
+                next_orphan_check = loop.time() + lease / 2
+            waits: list[float] = [lease / 2] if state.settings.state_path is not None else []
             for workspace, run_id in state.outbox.expected():
                 run = state.store.get(workspace, run_id)
                 if run is None:
@@ -100,10 +105,15 @@ class Dispatcher:
             await state.changes.wait(min(waits) if waits else None)
 
     def _lease_s(self) -> float:
-        """How long a delivery stays claimed without news: its longest quiet spell, plus margin."""
-        settings = self._state.settings
-        longest_backoff = settings.webhook_backoff_s * 2.0 ** (settings.webhook_max_attempts - 1)
-        return float(settings.webhook_timeout_s + longest_backoff + 5.0)
+        return self._state.settings.webhook_lease_s
+
+    async def _pause(self, delivery: Delivery, seconds: float) -> None:
+        """Sleep between attempts, renewing the delivery's lease so nobody takes it over."""
+        lease = self._lease_s()
+        end = asyncio.get_running_loop().time() + seconds
+        while (left := end - asyncio.get_running_loop().time()) > 0:
+            await asyncio.sleep(min(left, lease / 3))
+            self._state.outbox.save(delivery, lease)
 
     def _send(self, delivery: Delivery, faults: Faults) -> None:
         task = asyncio.create_task(self._deliver(delivery, faults))
@@ -148,7 +158,7 @@ class Dispatcher:
                     )
             outbox.save(delivery, lease)
             if number < settings.webhook_max_attempts:
-                await asyncio.sleep(settings.webhook_backoff_s * 2 ** (number - 1))
+                await self._pause(delivery, settings.webhook_backoff_s * 2 ** (number - 1))
         delivery.state = "failed"
         outbox.save(delivery, lease)
 

@@ -1,0 +1,243 @@
+"""The state file: runs, timelines and the webhook outbox survive a SIGKILL, and two
+worker processes serve one consistent view."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from mockserver import Settings, create_app
+from mockserver.lifecycle import Step, Timeline
+from mockserver.persistence import Database, SqliteRunStore, decode_run, encode_run
+from mockserver.scenarios import RequestFaults
+from mockserver.store import Run, RunStore
+from tests.conftest import KEY, QA, free_port
+
+RUNS = f"/v1/workflows/{QA.id}/runs"
+T0 = 1_767_225_600.0
+
+
+def _timelines() -> list[Timeline]:
+    base = Timeline.plan(T0, 0.5, (Step("a", 1), Step("b", 1)), skipped=("c",), pause_at="b")
+    return [
+        base,
+        base.resume(T0 + 10),
+        base.stop(T0 + 5),
+        Timeline.plan(T0, 0, (Step("a", 1),), outcome="failed", error="x").advance(T0),
+        Timeline.plan(T0, 1, ()).force(T0 + 0.5, "completed"),
+    ]
+
+
+@pytest.mark.parametrize("timeline", _timelines())
+def test_a_run_round_trips_through_its_record(timeline: Timeline) -> None:
+    run = Run(
+        id="r",
+        workspace="w",
+        workflow_id="wf",
+        input={"User Question": ["a", {"b": None}]},
+        timeline=timeline,
+        node_ids=("a", "b"),
+        callback_url="http://127.0.0.1/x",
+        faults=RequestFaults(latency_ms=(1, 2), webhook_fail_times=1),
+        sequence=3,
+    )
+    assert decode_run("r", "w", "wf", 3, encode_run(run)) == run
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    return RunStore() if request.param == "memory" else SqliteRunStore(Database(tmp_path / "s.db"))
+
+
+def test_both_stores_behave_alike(store: Any) -> None:
+    finished = Timeline.plan(T0, 0, (Step("a", 1),))
+    live = Timeline.plan(T0, 100, (Step("a", 1),))
+    one = store.add(Run("1", "w", "wf", {}, finished))
+    two = store.add(Run("2", "w", "wf", {}, live))
+    store.add(Run("3", "v", "wf", {}, finished))
+    assert (
+        store.get("w", "1") == one and store.get("v", "1") is None and store.find("3") is not None
+    )
+    assert [r.id for r in store.of_workflow("w", "wf")] == ["2", "1"]  # newest first (ties: later)
+    stopped = store.replace_timeline(two, live.stop(T0 + 1))
+    assert store.get("w", "2") == stopped
+    store.add(Run("4", "w", "wf", {}, live))  # never finishes by T0 + 50
+    assert len(store) == 4
+    gone = store.evict_finished(10, lambda ws: T0 + 50)
+    assert [r.id for r in gone] == ["1", "2", "3"]  # in finishing order, the live one kept
+    assert [r.id for r in store.of_workflow("w", "wf")] == ["4"]
+    store.clear("w")
+    assert len(store) == 0
+
+
+def test_a_second_app_on_the_same_file_sees_and_carries_on_the_runs(tmp_path: Path) -> None:
+    settings = Settings(speed=20.0, state_path=tmp_path / "state.db")
+    with create_app(settings).test_client() as first:
+        run = first.post(RUNS, json={"input": {"User Question": "kept"}}, headers=KEY).json()
+    with create_app(settings).test_client() as second:
+        deadline = time.monotonic() + 5
+        while (body := second.get(f"{RUNS}/{run['id']}", headers=KEY).json())[
+            "status"
+        ] != "completed":
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        assert body["output"] == {"Answer": "Mock answer to: kept"}
+
+
+@contextmanager
+def _server(state: Path, port: int, *extra: str) -> Iterator[subprocess.Popen[bytes]]:
+    env = {**os.environ, "MOCKSERVER_WEBHOOK_LEASE_S": "0.5", "MOCKSERVER_WEBHOOK_BACKOFF_S": "0.2"}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mockserver",
+            "serve",
+            "--port",
+            str(port),
+            "--state",
+            str(state),
+            *extra,
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/_mock/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert proc.poll() is None and time.monotonic() < deadline, "server did not start"
+            time.sleep(0.05)
+        yield proc
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=15)
+
+
+def test_sigkill_mid_run_loses_nothing(tmp_path: Path) -> None:
+    state, port, hook_port = tmp_path / "state.db", free_port(), free_port()
+    base = f"http://127.0.0.1:{port}"
+    with _server(state, port, "--speed", "2") as proc:
+        hooked = httpx.post(
+            f"{base}{RUNS}",
+            json={"input": {}, "callback_url": f"http://127.0.0.1:{hook_port}/hook"},
+            headers={**KEY, "Prefer": "duration=0s"},  # ends at once; nobody listens yet
+        ).json()
+        running = httpx.post(
+            f"{base}{RUNS}", json={"input": {"User Question": "q"}}, headers=KEY
+        ).json()
+        paused = httpx.post(
+            f"{base}{RUNS}",
+            json={"input": {}},
+            headers={**KEY, "Prefer": "outcome=awaiting_human_feedback"},
+        ).json()
+        deadline = time.monotonic() + 5
+        while not _attempts(base):
+            assert time.monotonic() < deadline, "the first attempt never happened"
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+    # restart on the same file, with the receiver now up on the run's callback port
+    with _fixed_port_receiver(hook_port) as hits, _server(state, port, "--speed", "2"):
+        for run in (hooked, running, paused):
+            assert httpx.get(f"{base}/v1/runs/{run['id']}", headers=KEY).status_code == 200
+        deadline = time.monotonic() + 10
+        while (
+            httpx.get(f"{base}/v1/runs/{running['id']}", headers=KEY).json()["status"]
+            != "completed"
+        ):
+            assert time.monotonic() < deadline, "the lifecycle did not carry on"
+            time.sleep(0.05)
+        assert httpx.get(f"{base}/v1/runs/{paused['id']}", headers=KEY).json()["status"] == (
+            "awaiting_human_feedback"
+        )
+        deadline = time.monotonic() + 10
+        while not hits:
+            assert (
+                time.monotonic() < deadline
+            ), "the pending webhook was not delivered after restart"
+            time.sleep(0.05)
+        delivery = httpx.get(f"{base}/_mock/webhooks").json()["deliveries"][0]
+        assert hits[0]["x-noxus-delivery-id"] == delivery["delivery_id"]
+        assert delivery["state"] == "delivered" and len(delivery["attempts"]) >= 2
+
+
+def _attempts(base: str) -> int:
+    deliveries = httpx.get(f"{base}/_mock/webhooks").json()["deliveries"]
+    return len(deliveries[0]["attempts"]) if deliveries else 0
+
+
+@contextmanager
+def _fixed_port_receiver(port: int) -> Iterator[list[dict[str, str]]]:
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    hits: list[dict[str, str]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            hits.append({k.lower(): v for k, v in self.headers.items()})
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield hits
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_two_workers_serve_one_consistent_view(tmp_path: Path) -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with _server(tmp_path / "state.db", port, "--workers", "2", "--speed", "0.5"):
+        created_ids: set[str] = set()
+        workers: set[str] = set()
+        crossed = 0
+        for _ in range(60):  # bounded: each request on a fresh connection
+            created = httpx.post(f"{base}{RUNS}", json={"input": {}}, headers=KEY)
+            run_id, creator = created.json()["id"], created.headers["x-mock-worker"]
+            created_ids.add(run_id)
+            workers.add(creator)
+            for _ in range(10):
+                polled = httpx.get(f"{base}{RUNS}/{run_id}", headers=KEY)
+                assert polled.status_code == 200
+                workers.add(polled.headers["x-mock-worker"])
+                if polled.headers["x-mock-worker"] != creator:
+                    stopped = httpx.post(f"{base}/v1/runs/{run_id}/stop", headers=KEY)
+                    assert stopped.status_code == 200 and stopped.json()["status"] == "stopped"
+                    again = httpx.get(f"{base}{RUNS}/{run_id}", headers=KEY)
+                    assert again.json()["status"] == "stopped"
+                    crossed += 1
+                    break
+            if crossed >= 3:
+                break
+        assert len(workers) == 2, "both workers should have served"
+        assert crossed >= 3, "runs created by one worker were polled and stopped by the other"
+        listed = httpx.get(f"{base}{RUNS}", params={"size": 100}, headers=KEY).json()
+        assert {item["id"] for item in listed["items"]} == created_ids
