@@ -38,3 +38,7 @@ clean:
 .PHONY: fuzz
 fuzz: $(STAMP)
 	$(BIN)/python fuzz/campaign.py $(FUZZ_ARGS)
+
+.PHONY: soak
+soak: $(STAMP)
+	$(BIN)/python bench/soak.py $(SOAK_ARGS)
