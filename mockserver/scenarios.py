@@ -148,21 +148,16 @@ def parse_prefer(header: str | None) -> Preferences:
 
 def select_nodes(
     workflow: Workflow, node_ids: Sequence[str] | None, single_node_id: str | None
-) -> tuple[tuple[str, ...], list[tuple[list[str | int], str]]]:
-    """The nodes that run, in workflow order, and any unknown ids as (loc, message)."""
+) -> tuple[tuple[str, ...], list[str]]:
+    """The nodes that run, in workflow order, and the asked ids the workflow lacks."""
     known = set(workflow.node_ids)
-    errors: list[tuple[list[str | int], str]] = []
     if single_node_id is not None:
-        if single_node_id not in known:
-            errors.append((["body", "single_node_id"], f"Unknown node id {single_node_id!r}"))
-        return (single_node_id,), errors
+        return (single_node_id,), [single_node_id] if single_node_id not in known else []
     if node_ids is None:
-        return workflow.node_ids, errors
-    for index, node in enumerate(node_ids):
-        if node not in known:
-            errors.append((["body", "node_ids", index], f"Unknown node id {node!r}"))
+        return workflow.node_ids, []
     wanted = set(node_ids)
-    return tuple(n for n in workflow.node_ids if n in wanted), errors
+    unknown = [node for node in node_ids if node not in known]
+    return tuple(n for n in workflow.node_ids if n in wanted), unknown
 
 
 def plan(

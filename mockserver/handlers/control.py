@@ -65,7 +65,7 @@ class Control:
         self._state.changes.notify()
         return self._clock_body()
 
-    def _move(self, run_id: str, move: str, change: Any) -> dict[str, Any]:
+    def _move(self, run_id: str, change: Any) -> dict[str, Any]:
         state = self._state
         run = state.store.find(run_id)
         if run is None:
@@ -85,14 +85,14 @@ class Control:
         return payloads.simplified_run(run, workflow, snap)
 
     async def advance_run(self, run_id: str) -> dict[str, Any]:
-        return self._move(run_id, "advance", lambda tl, now: tl.advance(now))
+        return self._move(run_id, lambda tl, now: tl.advance(now))
 
     async def resume_run(self, run_id: str) -> dict[str, Any]:
-        return self._move(run_id, "resume", lambda tl, now: tl.resume(now))
+        return self._move(run_id, lambda tl, now: tl.resume(now))
 
     async def force_run(self, run_id: str, body: dict[str, Any]) -> dict[str, Any]:
         status, error = body["status"], body.get("error")
-        return self._move(run_id, "force", lambda tl, now: tl.force(now, status, error))
+        return self._move(run_id, lambda tl, now: tl.force(now, status, error))
 
     async def journal(self, api_key: str | None = None, limit: int = 100) -> dict[str, Any]:
         entries = self._state.journal.of(_workspace(api_key))

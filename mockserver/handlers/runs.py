@@ -60,11 +60,11 @@ class Runs:
             raise ValidationProblem([ErrorItem(["body", "callback_url"], msg, "value_error")])
         self._make_room()
         node_ids = body.get("node_ids")
-        selected, problems = select_nodes(workflow, node_ids, body.get("single_node_id"))
-        if problems:
+        selected, unknown = select_nodes(workflow, node_ids, body.get("single_node_id"))
+        if unknown:
             # Schema-valid but naming nothing that exists: "not found", like a run id.
-            missing = "; ".join(msg for _, msg in problems)
-            raise ApiError(404, f"{missing} in workflow {workflow_id}")
+            names = ", ".join(repr(node) for node in unknown)
+            raise ApiError(404, f"Unknown node id {names} in workflow {workflow_id}")
         prefs = parse_prefer(request.headers.get("prefer"))
         asked = prefs.scenario
         # A Prefer naming a node this run does not execute is not honoured (RFC 7240).
