@@ -134,12 +134,17 @@ def main() -> int:
     parser.add_argument("--minutes", type=float, default=5.0)
     parser.add_argument("--load", type=float, default=0.7, help="fraction of probed capacity")
     parser.add_argument("--warmup", type=float, default=60.0, help="seconds before RSS counts")
+    parser.add_argument("--max-runs", type=int, default=2000, help="the mock's stored-run cap")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "soak.json")
     args = parser.parse_args()
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
+    # A store cap reached within the warm-up, so the soak runs with eviction at work
+    # and a flat RSS means no leak rather than "the store is still filling".
+    env = {**os.environ, "MOCKSERVER_MAX_RUNS": str(args.max_runs)}
     server = subprocess.Popen(
         [sys.executable, "-m", "mockserver", "serve", "--port", str(port), "--speed", "20"],
+        env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         start_new_session=True,
