@@ -194,13 +194,19 @@ class SqliteRunStore:
     def __len__(self) -> int:
         return int(self._db.query("SELECT COUNT(*) FROM runs")[0][0])
 
-    def evict_finished(self, count: int, now_of: Callable[[str], float]) -> list[Run]:
+    def evict_finished(
+        self, count: int, now_of: Callable[[str], float], keep: frozenset[str] = frozenset()
+    ) -> list[Run]:
         rows = self._db.query(
             "SELECT id, workspace, ends_at FROM runs WHERE ends_at IS NOT NULL"
             " ORDER BY ends_at, seq LIMIT ?",
             count * 4,
         )
-        chosen = [run_id for run_id, workspace, ends in rows if ends <= now_of(workspace)][:count]
+        chosen = [
+            run_id
+            for run_id, workspace, ends in rows
+            if ends <= now_of(workspace) and run_id not in keep
+        ][:count]
         gone = [run for run_id in chosen if (run := self.find(run_id)) is not None]
         for run in gone:
             self._db.write("DELETE FROM runs WHERE id = ?", run.id)

@@ -38,7 +38,9 @@ class RunRepository(Protocol):
     def replace_timeline(self, run: Run, timeline: Timeline) -> Run: ...
     def of_workflow(self, workspace: str, workflow_id: str) -> list[Run]: ...
     def __len__(self) -> int: ...
-    def evict_finished(self, count: int, now_of: Callable[[str], float]) -> list[Run]: ...
+    def evict_finished(
+        self, count: int, now_of: Callable[[str], float], keep: frozenset[str] = frozenset()
+    ) -> list[Run]: ...
     def clear(self, workspace: str | None = None) -> None: ...
 
 
@@ -74,13 +76,16 @@ class RunStore:
     def __len__(self) -> int:
         return sum(len(runs) for runs in self._runs.values())
 
-    def evict_finished(self, count: int, now_of: Callable[[str], float]) -> list[Run]:
-        """Remove up to `count` finished runs, those that finished first; never a live one."""
+    def evict_finished(
+        self, count: int, now_of: Callable[[str], float], keep: frozenset[str] = frozenset()
+    ) -> list[Run]:
+        """Remove up to `count` finished runs, those that finished first; never a live one,
+        nor one in `keep` (e.g. whose webhook is still to be sent)."""
         finished = []
         for runs in self._runs.values():
             for run in runs.values():
                 ended = run.timeline.ends_at
-                if ended is not None and ended <= now_of(run.workspace):
+                if ended is not None and ended <= now_of(run.workspace) and run.id not in keep:
                     finished.append((ended, run.sequence, run))
         finished.sort(key=lambda item: item[:2])
         gone = [run for _, _, run in finished[:count]]

@@ -73,8 +73,10 @@ def test_both_stores_behave_alike(store: Any) -> None:
     assert store.get("w", "2") == stopped
     store.add(Run("4", "w", "wf", {}, live))  # never finishes by T0 + 50
     assert len(store) == 4
+    kept = store.evict_finished(10, lambda ws: T0 + 50, keep=frozenset({"1"}))
+    assert [r.id for r in kept] == ["2", "3"]  # "1" still owes its webhook: kept
     gone = store.evict_finished(10, lambda ws: T0 + 50)
-    assert [r.id for r in gone] == ["1", "2", "3"]  # in finishing order, the live one kept
+    assert [r.id for r in gone] == ["1"]  # never the live "4"
     assert [r.id for r in store.of_workflow("w", "wf")] == ["4"]
     store.clear("w")
     assert len(store) == 0

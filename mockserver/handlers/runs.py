@@ -42,7 +42,8 @@ class Runs:
         if len(state.store) < state.settings.max_runs:
             return
         batch = max(1, state.settings.max_runs // 100)  # amortise the scan
-        for run in state.store.evict_finished(batch, state.now):
+        awaiting_webhook = frozenset(run_id for _, run_id in state.outbox.expected())
+        for run in state.store.evict_finished(batch, state.now, awaiting_webhook):
             state.journal.note("EVICT", f"/v1/runs/{run.id}", 410, run.workspace)
         if len(state.store) >= state.settings.max_runs:
             msg = "The mock holds its maximum of unfinished runs; retry later"
