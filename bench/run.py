@@ -11,6 +11,7 @@ import json
 import os
 import resource
 import shutil
+import signal
 import tempfile
 import time
 from collections.abc import Sequence
@@ -210,8 +211,18 @@ def _more_files() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
+def _stop_on_sigterm() -> None:
+    """`timeout` sends SIGTERM: leave through the context managers, so servers stop too."""
+
+    def leave(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, leave)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     plan = _plan(argv)
+    _stop_on_sigterm()
     _check_tools(plan)
     _more_files()
     RESULTS.mkdir(parents=True, exist_ok=True)
