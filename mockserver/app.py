@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import connexion
 from connexion.middleware import MiddlewarePosition
 from connexion.resolver import Resolver
 from starlette.middleware.cors import CORSMiddleware
@@ -14,9 +13,11 @@ from mockserver import errors, spec, webhooks, workflows_file
 from mockserver.admin import AdminGuard
 from mockserver.auth import key_handler
 from mockserver.clock import ManualClock, SimClock, SystemClock
+from mockserver.encoding import FastJsonifier
 from mockserver.handlers import control, events, platform, runs, workflows
 from mockserver.injection import FaultInjection
 from mockserver.journal import JournalMiddleware
+from mockserver.operations import MockApp
 from mockserver.scenarios import Scenario
 from mockserver.settings import Settings
 from mockserver.state import MockState
@@ -82,10 +83,11 @@ def create_app(settings: Settings | None = None, *, clock: SimClock | None = Non
         "setFaults": ctl.set_faults,
         "clearFaults": ctl.clear_faults,
     }
-    app = connexion.AsyncApp(
+    app = MockApp(
         __name__,
         security_map={"apiKey": key_handler(settings.api_keys)},
         lifespan=lambda _app: webhooks.running(state),
+        jsonifier=FastJsonifier(),
     )
     common: dict[str, Any] = {
         "strict_validation": True,
@@ -95,7 +97,11 @@ def create_app(settings: Settings | None = None, *, clock: SimClock | None = Non
     app.add_api(
         state.spec.document, resolver=Resolver(function_resolver=public.__getitem__), **common
     )
-    app.add_api(CONTROL_SPEC, resolver=Resolver(function_resolver=private.__getitem__), **common)
+    app.add_api(
+        spec.load_yaml(CONTROL_SPEC),
+        resolver=Resolver(function_resolver=private.__getitem__),
+        **common,
+    )
     errors.install(app)
     # Outermost first: the journal sees every final status, then CORS, then the guard.
     app.add_middleware(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -83,6 +84,9 @@ def serve(settings: Settings) -> int:
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning")
     server = uvicorn.Server(config)
     _announce(settings, app)
+    # What exists now (spec, validators, connexion's routes) lives as long as the process:
+    # keep it out of the collector's full passes, which otherwise rescan it under load.
+    gc.freeze()
     server.run()
     return 0
 
