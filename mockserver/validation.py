@@ -25,7 +25,6 @@ from connexion.validators import (
     TextResponseBodyValidator,
 )
 
-from mockserver import encoding
 from mockserver.dialect import to_json_schema
 from mockserver.errors import ErrorItem, ValidationProblem
 
@@ -132,8 +131,6 @@ class JSONResponseValidator(AbstractResponseBodyValidator):  # type: ignore[misc
         if not raw:
             return None
         try:
-            if self._encoding.lower() in ("utf-8", "utf8"):
-                return encoding.loads(raw)
             return json.loads(raw.decode(self._encoding))
         except ValueError as exc:
             raise NonConformingResponseBody(f"Response body is not JSON: {exc}") from exc
