@@ -1,10 +1,11 @@
 # One command each: `make serve` starts the mock, `make test` runs every check.
+# `make bench` (minutes; not part of `make test` or CI) measures it against Prism.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test check lint typecheck format clean
+.PHONY: serve test check lint typecheck format clean bench bench-quick bench-deps
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: no python3.11 or python3 found (set PYTHON=...)"; exit 1; }
@@ -42,3 +43,14 @@ fuzz: $(STAMP)
 .PHONY: soak
 soak: $(STAMP)
 	$(BIN)/python bench/soak.py $(SOAK_ARGS)
+
+# The benchmark's tools: wrk from Debian's packages, Prism pinned in bench/package-lock.json.
+bench-deps:
+	@command -v wrk >/dev/null || { apt-get update && apt-get install -y wrk; }
+	@test -x bench/node_modules/.bin/prism || npm ci --prefix bench --no-audit --no-fund
+
+bench: $(STAMP) bench-deps
+	timeout 3600 $(BIN)/python -m bench $(BENCH_ARGS)
+
+bench-quick: $(STAMP) bench-deps
+	timeout 1800 $(BIN)/python -m bench --quick $(BENCH_ARGS)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import connexion
 from connexion.middleware import MiddlewarePosition
 from connexion.resolver import Resolver
 from starlette.middleware.cors import CORSMiddleware
@@ -16,11 +15,13 @@ from mockserver.asgi import ServedBy
 from mockserver.auth import key_handler
 from mockserver.changes import Changes
 from mockserver.clock import ManualClock, SimClock, SystemClock
+from mockserver.encoding import FastJsonifier
 from mockserver.handlers import control, events, platform, runs, workflows
 from mockserver.injection import FaultInjection
 from mockserver.journal import JournalMiddleware
 from mockserver.limits import RequestLimits
 from mockserver.methods import MethodGuard
+from mockserver.operations import MockApp
 from mockserver.scenarios import Scenario
 from mockserver.settings import Settings
 from mockserver.state import MockState
@@ -101,10 +102,11 @@ def create_app(settings: Settings | None = None, *, clock: SimClock | None = Non
         "setFaults": ctl.set_faults,
         "clearFaults": ctl.clear_faults,
     }
-    app = connexion.AsyncApp(
+    app = MockApp(
         __name__,
         security_map={"apiKey": key_handler(settings.api_keys)},
         lifespan=lambda _app: webhooks.running(state),
+        jsonifier=FastJsonifier(),
     )
     common: dict[str, Any] = {
         "strict_validation": True,
@@ -114,7 +116,11 @@ def create_app(settings: Settings | None = None, *, clock: SimClock | None = Non
     app.add_api(
         state.spec.document, resolver=Resolver(function_resolver=public.__getitem__), **common
     )
-    app.add_api(CONTROL_SPEC, resolver=Resolver(function_resolver=private.__getitem__), **common)
+    app.add_api(
+        spec.load_yaml(CONTROL_SPEC),
+        resolver=Resolver(function_resolver=private.__getitem__),
+        **common,
+    )
     errors.install(app)
     # Outermost first: the journal sees every final status; CORS headers go on every
     # answer; limits and methods are checked before any parsing; then the admin guard.

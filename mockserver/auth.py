@@ -6,6 +6,7 @@ With no keys configured any non-empty key is accepted, except those starting wit
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -25,6 +26,9 @@ def key_handler(allowed: tuple[str, ...]) -> type[ApiKeySecurityHandler]:
         return {"sub": apikey}
 
     class KeyHandler(ApiKeySecurityHandler):  # type: ignore[misc]
+        # connexion asks inspect.signature of `check` twice per request; the answer is fixed.
+        _accepts_kwarg = staticmethod(functools.cache(ApiKeySecurityHandler._accepts_kwarg))
+
         def _resolve_func(self, security_scheme: dict[str, Any]) -> Callable[..., Any]:
             return check
 

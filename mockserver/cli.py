@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from collections.abc import Sequence
@@ -101,6 +102,9 @@ def serve(settings: Settings) -> int:
         print(f"error: the workflows file cannot be used:\n{exc}", file=sys.stderr)
         return 2
     _announce(settings, app)
+    # What exists now (spec, validators, connexion's routes) lives as long as the process:
+    # keep it out of the collector's full passes, which otherwise rescan it under load.
+    gc.freeze()
     if settings.workers > 1:
         # Each worker process builds its own app from the same settings, passed by
         # environment; they share runs, outbox and clock through the state file.
@@ -123,7 +127,9 @@ def worker_app() -> Any:
     """The app of one worker process (`--workers N`)."""
     from mockserver.app import create_app
 
-    return create_app(Settings.from_env())
+    app = create_app(Settings.from_env())
+    gc.freeze()  # as in the single-process server
+    return app
 
 
 def _announce(settings: Settings, app: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import random
 import uuid
@@ -19,6 +20,8 @@ class IdSource:
         return str(uuid.UUID(int=self._random.getrandbits(128), version=4))
 
 
+# Every /v1 request derives its workspace (journal, faults, handler); keys are few.
+@functools.lru_cache(maxsize=4096)
 def workspace_of(api_key: str) -> str:
     """A stable, non-reversible workspace id for a key (the key itself is never stored)."""
     digest = hashlib.sha256(api_key.encode("utf-8", "surrogatepass")).hexdigest()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from datetime import UTC, datetime
 from typing import Any
@@ -13,6 +14,8 @@ from mockserver.workflows import Workflow
 JSON = dict[str, Any]
 
 
+# A run's times are fixed once planned and rendered on every poll: format each once.
+@functools.lru_cache(maxsize=65536)
 def timestamp(t: float) -> str:
     """RFC 3339, UTC, microseconds, `Z` suffix."""
     return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -7,6 +7,7 @@ the fields the levels above left unset.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -106,6 +107,8 @@ def _latency(value: str) -> tuple[int, int] | None:
     return (low, high) if low <= high <= 60_000 else None
 
 
+# Asked on every /v1 call (fault injection), mostly with no header or a repeated one.
+@functools.lru_cache(maxsize=1024)
 def parse_prefer(header: str | None) -> Preferences:
     """Parse `Prefer: outcome=failed, duration=30s, ...`; unknown or bad tokens are ignored
     (RFC 7240), and only the honoured ones are echoed."""

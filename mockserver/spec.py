@@ -16,8 +16,7 @@ from mockserver.dialect import to_json_schema
 class Spec:
     def __init__(self, path: Path) -> None:
         self.path = path
-        with path.open(encoding="utf-8") as handle:
-            self._document: dict[str, Any] = yaml.safe_load(handle)
+        self._document: dict[str, Any] = load_yaml(path)
         self._validators: dict[str, Any] = {}
 
     @property
@@ -48,6 +47,13 @@ class Spec:
             f"{'/'.join(map(str, e.instance_path)) or '<root>'}: {e.message}"
             for e in self.validator(component).iter_errors(instance)
         ]
+
+
+def load_yaml(path: Path) -> Any:
+    """Safe YAML through libyaml when PyYAML has it: a third of the cold start otherwise."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    with path.open(encoding="utf-8") as handle:
+        return yaml.load(handle, Loader=loader)
 
 
 @cache

@@ -1,0 +1,47 @@
+"""MockApp: per-operation work is done once, and bodies the fast encoder refuses still go out."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from connexion import utils
+
+from mockserver import encoding
+from tests.conftest import KEY, QA
+
+RUNS = f"/v1/workflows/{QA.id}/runs"
+
+
+def test_handlers_are_not_introspected_per_request(
+    client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    created = client.post(RUNS, json={"input": {"User Question": "q"}}, headers=KEY)
+    assert created.status_code == 200  # every operation used below is now decorated
+    calls: list[object] = []
+    original = utils.inspect_function_arguments
+
+    def counting(function: Any) -> Any:
+        calls.append(function)
+        return original(function)
+
+    monkeypatch.setattr(utils, "inspect_function_arguments", counting)
+    for _ in range(3):
+        polled = client.get(f"{RUNS}/{created.json()['id']}", headers=KEY)
+        assert polled.status_code == 200
+        assert polled.json()["id"] == created.json()["id"]
+    assert calls == []
+
+
+def test_a_huge_integer_in_input_is_echoed_exactly(client: Any) -> None:
+    huge = 10**30  # beyond orjson's 64-bit integers: the standard library encodes it
+    created = client.post(RUNS, json={"input": {"User Question": "q", "n": huge}}, headers=KEY)
+    assert created.status_code == 200
+    assert created.json()["input"]["n"] == huge
+
+
+def test_encoding_falls_back_and_keeps_every_value() -> None:
+    body = {"a": 10**30, "b": "é", "c": [1, None, True], "d": float("inf")}
+    assert json.loads(encoding.dumps(body)) == body
+    assert encoding.dumps({"id": "x", "n": 1}) == b'{"id":"x","n":1}'
