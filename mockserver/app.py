@@ -14,6 +14,7 @@ from mockserver import errors, spec, webhooks
 from mockserver.auth import key_handler
 from mockserver.clock import Clock
 from mockserver.handlers import control, events, platform, runs, workflows
+from mockserver.methods import MethodGuard
 from mockserver.settings import Settings
 from mockserver.state import MockState
 from mockserver.validation import VALIDATOR_MAP
@@ -62,6 +63,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     )
     app.add_api(CONTROL_SPEC, resolver=Resolver(function_resolver=private.__getitem__), **common)
     errors.install(app)
+    app.add_middleware(
+        MethodGuard, position=MiddlewarePosition.BEFORE_ROUTING, paths=state.spec.document["paths"]
+    )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
