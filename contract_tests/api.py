@@ -8,8 +8,10 @@ from typing import Any
 
 import httpx
 
+from contract_tests import sse
 from contract_tests.budget import RunBudget
 from contract_tests.exchange import Exchange
+from contract_tests.sse import EventStream
 
 MAIN = object()  # "use the suite's own key"
 
@@ -95,6 +97,16 @@ class Api:
     def stop(self, run_id: str) -> Exchange:
         return self.call("POST", f"/v1/runs/{run_id}/stop")
 
+    def events(
+        self, run_id: str, *, etag: str | None = None, last_event_id: str | None = None
+    ) -> EventStream:
+        """Read the run's SSE stream until it ends or --run-timeout passes."""
+        headers = {"X-API-Key": self.key, "Accept": "text/event-stream"}
+        if last_event_id is not None:
+            headers["Last-Event-ID"] = last_event_id
+        url = f"/v1/runs/{run_id}/events" + (f"?etag={etag}" if etag is not None else "")
+        return sse.read(self._client, url, headers, secrets=self.secrets, timeout=self.timeout)
+
     def page(self, page: int, size: int) -> Exchange:
         params = {"page": page, "size": size}
         return self.call("GET", f"/v1/workflows/{self.workflow_id}/runs", params=params)
@@ -117,3 +129,18 @@ class Api:
             if len(polls) > 20:
                 interval = min(1.0, max(interval, 0.01) * 1.2)
             time.sleep(interval)
+
+
+def prefer(outcome: str | None, duration: str | None) -> str | None:
+    """A `Prefer` header (RFC 7240); implementations that do not support it ignore it."""
+    tokens = [f"outcome={outcome}" if outcome else "", f"duration={duration}" if duration else ""]
+    return ", ".join(t for t in tokens if t) or None
+
+
+def applied(exchange: Exchange, name: str) -> str | None:
+    """The value of `name` the implementation says it honoured (Preference-Applied)."""
+    for token in (exchange.header("preference-applied") or "").split(","):
+        key, _, value = token.strip().partition("=")
+        if key == name:
+            return value
+    return None

@@ -22,6 +22,6 @@ class Profile:
 
 
 PROFILES = {
-    "quick": Profile("quick", 12, 8, 5, 5, 600, derandomize=True),
+    "quick": Profile("quick", 12, 8, 5, 8, 600, derandomize=True),
     "thorough": Profile("thorough", 100, 40, 10, 25, 5000, derandomize=False),
 }
