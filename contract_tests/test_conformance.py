@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from schemathesis import GenerationMode
 
 from contract_tests import fuzzing, rules
 from contract_tests.api import Api
@@ -14,7 +15,7 @@ from contract_tests.options import current
 from contract_tests.receiver import Receiver
 from contract_tests.rules import require
 
-schema = fuzzing.load(current(), modes=list(fuzzing.GenerationMode))
+schema = fuzzing.load(current(), modes=list(GenerationMode))
 schema.config.phases.update(phases=["examples", "coverage", "fuzzing"])
 
 
@@ -23,7 +24,7 @@ def aimed(receiver: Receiver) -> None:
     fuzzing.OBSERVED.callback_url = receiver.new_url()[0]
 
 
-@schema.parametrize()
+@schema.parametrize()  # type: ignore[untyped-decorator]
 def test_operation_conforms(case: Any, api: Api) -> None:
     creates = case.operation.definition.raw.get("operationId") in fuzzing.CREATE_OPERATIONS
     budget: RunBudget = api.budget

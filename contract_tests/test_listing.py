@@ -19,7 +19,7 @@ MAX_PAGES = 40  # pages walked at most: a busy workspace gets bigger pages inste
 
 
 @settings(max_examples=max(2, current().effort.lifecycle_examples // 2))
-@given(size=st.integers(1, 7), new_runs=st.integers(0, 2))
+@given(size=st.integers(1, 4), new_runs=st.integers(1, 3))
 def test_pages_are_consistent(api: Api, size: int, new_runs: int) -> None:
     created = [valid_body(api.create(), "SimplifiedRun")["id"] for _ in range(new_runs)]
     first = valid_body(api.page(1, size), "PageSimplifiedRun")

@@ -7,6 +7,7 @@ from collections import Counter
 from typing import Any, ClassVar
 
 from hypothesis import settings
+from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from contract_tests import fuzzing, rules
@@ -15,7 +16,7 @@ from contract_tests.options import current
 from contract_tests.receiver import Receiver
 from contract_tests.rules import require
 
-schema = fuzzing.load(current(), modes=list(fuzzing.GenerationMode))
+schema = fuzzing.load(current(), modes=list(GenerationMode))
 LINKED = {"getRun", "getRunById", "stopRun", "getRunEvents"}
 
 
