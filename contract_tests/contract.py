@@ -1,12 +1,13 @@
 """What the suite knows of the contract: openapi.yaml's schemas and the run's legal moves.
 
 Schemas come from the spec file (compiled by the mock's spec loader, which only reads
-YAML; the suite uses nothing else of the mock). The legal moves are the ones the spec's
-`RunStatus` description states; `check_states` proves they name exactly its enum.
+YAML; the suite uses nothing else of the mock). The legal moves are read from the spec's
+`RunStatus` description, never copied from the mock.
 """
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -15,39 +16,50 @@ from mockserver.spec import Spec
 
 SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
 
-LEGAL_MOVES: dict[str, frozenset[str]] = {
-    "queued": frozenset({"running", "stopped"}),
-    "running": frozenset({"completed", "failed", "stopped", "awaiting_human_feedback"}),
-    "awaiting_human_feedback": frozenset({"running", "stopped"}),
-    "completed": frozenset(),
-    "failed": frozenset(),
-    "stopped": frozenset(),
-}
-TERMINAL = frozenset(s for s, moves in LEGAL_MOVES.items() if not moves)
-
 
 @cache
 def spec() -> Spec:
-    found = Spec(SPEC_PATH)
-    if set(found.status_enum) != set(LEGAL_MOVES):
-        raise RuntimeError(f"RunStatus enum {found.status_enum} != the suite's {set(LEGAL_MOVES)}")
-    return found
+    return Spec(SPEC_PATH)
+
+
+@cache
+def legal_moves() -> dict[str, frozenset[str]]:
+    """`a->b|c` pairs read from the RunStatus description, for every status of its enum."""
+    status = spec().document["components"]["schemas"]["RunStatus"]
+    text = re.sub(r"\|\s+", "|", status["description"])
+    moves: dict[str, frozenset[str]] = {name: frozenset() for name in status["enum"]}
+    for source, targets in re.findall(r"(\w+)->([\w|]+)", text):
+        if source not in moves or not set(targets.split("|")) <= set(moves):
+            raise RuntimeError(
+                f"RunStatus description names an unknown status: {source}->{targets}"
+            )
+        moves[source] = frozenset(targets.split("|"))
+    return moves
+
+
+def terminal() -> frozenset[str]:
+    """Statuses with no way out (`completed`, `failed`, `stopped` today)."""
+    return frozenset(s for s, moves in legal_moves().items() if not moves)
 
 
 def schema_errors(component: str, instance: Any) -> list[str]:
     return spec().errors(component, instance)
 
 
+TERMINAL = terminal()
+
+
 @cache
 def reachable(source: str) -> frozenset[str]:
     """Statuses reachable from `source` in one or more legal moves (polls may skip some)."""
     seen: set[str] = set()
-    todo = list(LEGAL_MOVES.get(source, ()))
+    moves = legal_moves()
+    todo = list(moves.get(source, ()))
     while todo:
         status = todo.pop()
         if status not in seen:
             seen.add(status)
-            todo += LEGAL_MOVES[status]
+            todo += moves[status]
     return frozenset(seen)
 
 

@@ -68,32 +68,37 @@ class RunHistory:
             self._check_step(self.views[-2], self.views[-1])
         return body
 
+    def _with_create(self, *exchanges: Exchange) -> tuple[Exchange, ...]:
+        """Evidence starts with the create call: it reproduces the run (and its Prefer)."""
+        created = self.views[0][0]
+        return exchanges if exchanges[0] is created else (created, *exchanges)
+
     def _check_view(self, exchange: Exchange, body: dict[str, Any]) -> None:
         status, progress = body["status"], body.get("progress")
         require(
             rules.PROGRESS,
             type(progress) is int and 0 <= progress <= 100,
             f"progress {progress!r} is not an integer 0..100",
-            exchange,
+            *self._with_create(exchange),
         )
         require(
             rules.PROGRESS,
             status != "completed" or progress == 100,
             f"completed with progress {progress}",
-            exchange,
+            *self._with_create(exchange),
         )
         created, finished = timestamp(body["created_at"]), timestamp(body.get("finished_at"))
         require(
             rules.FINISHED_AT,
             (finished is not None) == (status in TERMINAL),
             f"status {status!r} with finished_at {body.get('finished_at')!r}",
-            exchange,
+            *self._with_create(exchange),
         )
         require(
             rules.FINISHED_AT,
             finished is None or created is None or finished >= created,
             f"finished_at {body.get('finished_at')} is before created_at {body['created_at']}",
-            exchange,
+            *self._with_create(exchange),
         )
         output = body.get("output")
         if status == "completed":
@@ -101,11 +106,14 @@ class RunHistory:
                 rules.OUTPUT,
                 isinstance(output, dict) and bool(output),
                 f"completed with output {output!r}",
-                exchange,
+                *self._with_create(exchange),
             )
         elif status not in TERMINAL:
             require(
-                rules.OUTPUT, output in ({}, None), f"{status} with output {output!r}", exchange
+                rules.OUTPUT,
+                output in ({}, None),
+                f"{status} with output {output!r}",
+                *self._with_create(exchange),
             )
 
     def _check_step(
@@ -120,23 +128,20 @@ class RunHistory:
                 not changed,
                 f"{old['status']} run changed {changed}: "
                 + ", ".join(f"{k} {old.get(k)!r} -> {new.get(k)!r}" for k in changed),
-                old_x,
-                new_x,
+                *self._with_create(old_x, new_x),
             )
         elif old["status"] != new["status"]:
             require(
                 rules.LEGAL_MOVES,
                 new["status"] in reachable(old["status"]),
                 f"{old['status']} -> {new['status']} is not reachable by legal moves",
-                old_x,
-                new_x,
+                *self._with_create(old_x, new_x),
             )
         require(
             rules.PROGRESS,
             new["progress"] >= old["progress"],
             f"progress went down {old['progress']} -> {new['progress']}",
-            old_x,
-            new_x,
+            *self._with_create(old_x, new_x),
         )
 
     def require_terminal(self) -> str:
@@ -145,6 +150,6 @@ class RunHistory:
             rules.ENDS,
             body["status"] in TERMINAL,
             f"still {body['status']!r} when the suite stopped waiting",
-            exchange,
+            *self._with_create(exchange),
         )
         return str(body["status"])
