@@ -42,6 +42,14 @@ def pytest_configure(config: pytest.Config) -> None:
     settings.load_profile("contract")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # A real backend's runs take their real time: bound each test by --run-timeout instead
+    # of the project's 120 s pytest-timeout.
+    bound = max(120.0, 10 * config.stash[OPTIONS].run_timeout)
+    for item in items:
+        item.add_marker(pytest.mark.timeout(bound))
+
+
 def pytest_report_header(config: pytest.Config) -> list[str]:
     options = config.stash[OPTIONS]
     where = options.base_url or "this project's mock, started on a free 127.0.0.1 port"

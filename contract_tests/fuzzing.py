@@ -6,6 +6,7 @@
 - Two checks of the suite's own: a 422 carries the documented `detail` list, and every
   response is counted so that a run that saw no 2xx at all fails (a wrong key must not
   pass silently: schemathesis accepts a documented 401 as a valid answer).
+- `Prefer` is not generated but fixed to `duration=1s` (short runs where honoured).
 - Generated bodies are steered, keeping valid values valid and invalid ones invalid:
   an http(s) `callback_url` points at the suite's receiver (the implementation must not
   be sent to post webhooks to random hosts), and valid `node_ids` / `single_node_id`
@@ -27,6 +28,7 @@ from contract_tests.options import Options
 
 CREATE_OPERATIONS = {"createRun", "createSyncRun"}
 EXCLUDED_CHECKS = ["ignored_auth"]
+SHORT_RUN = "duration=1s"
 
 
 @dataclass
@@ -117,13 +119,18 @@ def load(options: Options, modes: list[GenerationMode]) -> Any:
     """The spec as schemathesis sees it, for `options`; the base URL is set per session."""
     schema = schemathesis.openapi.from_path(str(SPEC_PATH))
     schema.config.update(
-        parameters={"workflow_id": options.workflow_id},
+        # `Prefer` (mock-only, ignored by real backends) is fixed to short runs: a sync
+        # create blocks until its run ends, so a real-time mock would spend minutes there.
+        parameters={"workflow_id": options.workflow_id, "Prefer": SHORT_RUN},
         request_timeout=options.run_timeout,
     )
     schema.config.generation.update(
         modes=modes,
         max_examples=options.effort.fuzz_examples,
         deterministic=options.effort.derandomize,
+        # X-API-Key is always the suite's key (sent with each call); missing and refused
+        # keys are the auth rules' business (test_auth.py), like ignored_auth above.
+        with_security_parameters=False,
     )
     schema.config.checks.update(excluded_check_names=EXCLUDED_CHECKS)
     return schema

@@ -38,7 +38,7 @@ def test_poll_sse_and_webhook_agree(
     by_header: bool,
 ) -> None:
     callback_url, token = receiver.new_url(fail_first=refused)
-    created = api.create(prefer=prefer(outcome, "3s"), callback_url=callback_url)
+    created = api.create(prefer=prefer(outcome, "2s"), callback_url=callback_url)
     history = RunHistory.created(created)
     live: list[EventStream] = []
     reader = threading.Thread(target=lambda: live.append(api.events(history.run_id)))

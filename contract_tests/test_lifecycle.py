@@ -17,7 +17,7 @@ from contract_tests.rules import require
 
 EXAMPLES = settings(max_examples=current().effort.lifecycle_examples)
 OUTCOMES = st.sampled_from([None, "completed", "failed", "stopped"])
-DURATIONS = st.sampled_from([None, "2s", "6s"])  # simulated seconds on the mock
+DURATIONS = st.sampled_from([None, "1s", "3s"])  # honoured by the mock (simulated seconds)
 INTERVALS = st.sampled_from([0.0, 0.01, 0.04, 0.15])  # real seconds between polls
 
 
