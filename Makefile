@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test check lint typecheck format clean bench bench-quick bench-deps
+.PHONY: serve test contract contract-thorough check lint typecheck format clean bench bench-quick bench-deps
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: no python3.11 or python3 found (set PYTHON=...)"; exit 1; }
@@ -18,6 +18,14 @@ serve: $(STAMP)
 
 test: check
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/contract-tests -q $(CONTRACT_ARGS)
+
+# The contract suite alone (against the mock it starts, or CONTRACT_BASE_URL / CONTRACT_ARGS).
+contract: $(STAMP)
+	$(BIN)/contract-tests $(CONTRACT_ARGS)
+
+contract-thorough: $(STAMP)
+	$(BIN)/contract-tests --profile thorough $(CONTRACT_ARGS)
 
 check: lint typecheck
 

@@ -73,7 +73,14 @@ def serving(settings: Settings) -> Iterator[LiveServer]:
     port = free_port()
     app = create_app(settings.with_changes(port=port))
     seen: list[tuple[str, str]] = []
-    config = uvicorn.Config(_recording(app, seen), host="127.0.0.1", port=port, log_level="warning")
+    with asgi_server(_recording(app, seen), port) as url:
+        yield LiveServer(url, app, seen)
+
+
+@contextmanager
+def asgi_server(app: Any, port: int) -> Iterator[str]:
+    """Any ASGI app on uvicorn at 127.0.0.1:port, in a thread, stopped on exit; its URL."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     server = _ThreadServer(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -83,7 +90,7 @@ def serving(settings: Settings) -> Iterator[LiveServer]:
             raise RuntimeError("live server did not start")
         time.sleep(0.01)
     try:
-        yield LiveServer(f"http://127.0.0.1:{port}", app, seen)
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)

@@ -52,14 +52,6 @@ def test_deep_json_is_422_never_500(client: Any, nesting: int) -> None:
     assert response.json()["detail"][0]["type"] == "too_deep"
 
 
-def test_undeclared_methods_are_405_with_the_exact_allow_header(client: Any) -> None:
-    sync = client.get(f"{RUNS}/sync", headers=KEY)
-    assert (sync.status_code, sync.headers["Allow"]) == (405, "POST")
-    options = client.options(RUNS, headers=KEY)
-    assert (options.status_code, options.headers["Allow"]) == (405, "GET, POST")
-    assert client.delete(f"/v1/runs/{QA.id}", headers=KEY).headers["Allow"] == "GET"
-
-
 def test_the_run_cap_evicts_finished_runs_only_and_journals_it(clock: ManualClock) -> None:
     app = create_app(Settings(max_runs=3), clock=clock)
     with app.test_client() as client:

@@ -1,0 +1,112 @@
+"""The suite's pytest wiring: options, the target, and the session-wide helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import HealthCheck, Phase, settings
+
+from contract_tests import options as opts
+from contract_tests.api import Api
+from contract_tests.budget import RunBudget
+from contract_tests.receiver import Receiver, receiving
+from contract_tests.target import Target, start_mock
+
+OPTIONS = pytest.StashKey[opts.Options]()
+BUDGET = pytest.StashKey[RunBudget]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    opts.add_to(parser)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    try:
+        options = opts.Options.from_pytest(config)
+    except opts.OptionError as exc:
+        raise pytest.UsageError(str(exc)) from exc
+    config.stash[OPTIONS] = options
+    config.stash[BUDGET] = RunBudget(options.max_runs)
+    opts.install(options)
+    # Every example talks to a live server: no deadline, no shrinking (each shrink step
+    # would create more runs), no example database (each target is different).
+    settings.register_profile(
+        "contract",
+        deadline=None,
+        database=None,
+        derandomize=options.effort.derandomize,
+        phases=(Phase.explicit, Phase.generate),
+        suppress_health_check=list(HealthCheck),
+    )
+    settings.load_profile("contract")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # A real backend's runs take their real time: bound each test by --run-timeout instead
+    # of the project's 120 s pytest-timeout.
+    bound = max(120.0, 10 * config.stash[OPTIONS].run_timeout)
+    for item in items:
+        item.add_marker(pytest.mark.timeout(bound))
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    options = config.stash[OPTIONS]
+    where = options.base_url or "this project's mock, started on a free 127.0.0.1 port"
+    return [
+        f"contract suite: checking {where}",
+        f"  profile {options.profile}, workflow {options.workflow_id}, "
+        f"at most {options.max_runs} runs, waits bounded by {options.run_timeout:g} s",
+    ]
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    budget = terminalreporter.config.stash[BUDGET]
+    terminalreporter.write_line(f"contract suite: {budget.used} runs created (max {budget.limit})")
+
+
+@pytest.fixture(scope="session")
+def options(pytestconfig: pytest.Config) -> opts.Options:
+    return pytestconfig.stash[OPTIONS]
+
+
+@pytest.fixture(scope="session")
+def target(options: opts.Options, pytestconfig: pytest.Config) -> Iterator[Target]:
+    if options.base_url:
+        yield Target(options.base_url)
+        return
+    started = start_mock()
+    reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        pid = started.process.pid if started.process else "?"
+        reporter.write_line(f"\ncontract suite: started the mock at {started.base_url} (pid {pid})")
+    try:
+        yield started
+    finally:
+        started.stop()
+
+
+@pytest.fixture(scope="session")
+def api(target: Target, options: opts.Options, pytestconfig: pytest.Config) -> Iterator[Api]:
+    secrets = {}
+    if options.base_url:  # a real key: curl lines read it from the environment instead
+        secrets[options.api_key] = "$CONTRACT_API_KEY"
+        if options.other_api_key:
+            secrets[options.other_api_key] = "$CONTRACT_OTHER_API_KEY"
+    client = Api(
+        target.base_url,
+        options.api_key,
+        secrets=secrets,
+        budget=pytestconfig.stash[BUDGET],
+        workflow_id=options.workflow_id,
+        run_input=options.run_input,
+        timeout=options.run_timeout,
+    )
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def receiver(options: opts.Options) -> Iterator[Receiver]:
+    with receiving(options.callback_host, options.callback_port) as found:
+        yield found

@@ -1,0 +1,91 @@
+"""The rules on a run's SSE stream: well formed, ordered, spec-valid, ending with the end."""
+
+from __future__ import annotations
+
+import re
+from itertools import pairwise
+from typing import Any
+
+from contract_tests import rules
+from contract_tests.contract import TERMINAL, reachable, schema_errors
+from contract_tests.rules import require
+from contract_tests.sse import EventStream
+
+_ID = re.compile(r"^(\d+)-(\d+)$")
+
+
+def event_key(event_id: str | None) -> tuple[int, int] | None:
+    match = _ID.match(event_id or "")
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def check_stream(stream: EventStream) -> list[dict[str, Any]]:
+    """Every frame checked; the RunEvent bodies, in order."""
+    __tracebackhide__ = True
+    require(
+        rules.SSE_FORMAT,
+        stream.status == 200 and stream.content_type.startswith("text/event-stream"),
+        f"answered {stream.status} ({stream.content_type})",
+        stream,
+    )
+    bodies: list[dict[str, Any]] = []
+    for frame in stream.frames:
+        body = frame.body()
+        problem = (
+            "no `event: message`"
+            if frame.fields.get("event") != "message"
+            else "no `id`"
+            if event_key(frame.id) is None
+            else "`data` is not JSON"
+            if body is None
+            else "; ".join(schema_errors("RunEvent", body))
+            or ("redisId differs from id" if body.get("redisId") != frame.id else "")
+        )
+        require(rules.SSE_FORMAT, not problem, f"frame {frame.lines}: {problem}", stream)
+        bodies.append(body)
+    require(
+        rules.SSE_FORMAT,
+        not stream.unterminated,
+        f"a frame without its closing blank line: {stream.unterminated}",
+        stream,
+    )
+    _check_order(stream, bodies)
+    _check_end(stream, bodies)
+    return bodies
+
+
+def _check_order(stream: EventStream, bodies: list[dict[str, Any]]) -> None:
+    keys = [event_key(frame.id) for frame in stream.frames]
+    for before, after in pairwise(keys):
+        require(
+            rules.SSE_ORDER,
+            before is not None and after is not None and after > before,
+            f"event id {after} does not follow {before}",
+            stream,
+        )
+    states = [b["data"] for b in bodies if b["type"] == "state"]
+    for old, new in pairwise(states):
+        moved = old["status"] == new["status"] or new["status"] in reachable(old["status"])
+        require(
+            rules.SSE_ORDER,
+            moved and new["progress"] >= old["progress"],
+            f"state {old['status']}/{old['progress']} -> {new['status']}/{new['progress']}",
+            stream,
+        )
+
+
+def _check_end(stream: EventStream, bodies: list[dict[str, Any]]) -> None:
+    finals = [i for i, b in enumerate(bodies) if "workflow_status" in b["data"]]
+    require(
+        rules.SSE_END,
+        stream.ended and finals == [len(bodies) - 1] and bool(bodies),
+        f"{len(bodies)} events, workflow_status at {finals}, "
+        + ("closed by the server" if stream.ended else "still open when the suite gave up"),
+        stream,
+    )
+    final = bodies[-1]["data"]["workflow_status"]
+    require(rules.SSE_END, final in TERMINAL, f"workflow_status {final!r}", stream)
+
+
+def terminal_status(bodies: list[dict[str, Any]]) -> str:
+    return str(bodies[-1]["data"]["workflow_status"])

@@ -1,0 +1,92 @@
+"""Auth and isolation: every /v1 operation refuses a missing or refused key with 401, and
+a run created under key A is invisible to key B.
+
+This replaces schemathesis' `ignored_auth` check, which counts any accepted key as a
+defect: the contract lets an implementation accept keys it was not told about (the mock
+accepts any non-empty key), so "wrong" means a key the implementation refuses
+(--wrong-api-key; the mock refuses keys starting with `invalid`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from contract_tests import rules
+from contract_tests.api import Api, prefer
+from contract_tests.contract import TERMINAL, operations
+from contract_tests.exchange import Exchange
+from contract_tests.history import RunHistory, valid_body
+from contract_tests.options import Options
+from contract_tests.rules import Rule, require
+
+OPERATIONS = operations()
+
+
+@pytest.fixture(scope="module")
+def run_id(api: Api) -> str:
+    return RunHistory.created(api.create(prefer=prefer("completed", "60s"))).run_id
+
+
+def call(api: Api, method: str, path: str, run_id: str, key: str | None) -> Exchange:
+    url = path.format(workflow_id=api.workflow_id, run_id=run_id)
+    body: Any = {"input": api.run_input} if url.endswith(("/runs", "/sync")) else None
+    return api.call(method, url, key=key, json=body)
+
+
+def require_refused(rule: Rule, exchange: Exchange) -> None:
+    __tracebackhide__ = True
+    body = exchange.json_or_none()
+    require(
+        rule,
+        exchange.status == 401 and isinstance(body, dict) and isinstance(body.get("detail"), str),
+        f"answered {exchange.status}, expected 401 with {{detail: string}}",
+        exchange,
+    )
+
+
+def test_the_given_key_is_accepted(api: Api) -> None:
+    me = api.call("GET", "/v1/admin/me")
+    require(rules.KEY_ACCEPTED, me.status == 200, f"GET /v1/admin/me answered {me.status}", me)
+    valid_body(me, "ApiKey")
+
+
+@pytest.mark.parametrize(("method", "path"), [(m, p) for m, p, _ in OPERATIONS])
+def test_a_missing_key_is_refused(api: Api, run_id: str, method: str, path: str) -> None:
+    require_refused(rules.MISSING_KEY, call(api, method, path, run_id, key=None))
+
+
+@pytest.mark.parametrize(("method", "path"), [(m, p) for m, p, _ in OPERATIONS])
+def test_a_wrong_key_is_refused(
+    api: Api, options: Options, run_id: str, method: str, path: str
+) -> None:
+    require_refused(rules.WRONG_KEY, call(api, method, path, run_id, key=options.wrong_api_key))
+
+
+def test_a_run_is_invisible_to_another_workspace(api: Api, options: Options, run_id: str) -> None:
+    if not options.other_api_key:
+        pytest.skip("give --other-api-key (a second workspace's key) to check isolation")
+    other = api.as_key(options.other_api_key)
+    if other.call("GET", "/v1/admin/me").status != 200:
+        pytest.skip("the --other-api-key is refused: isolation cannot be checked with it")
+    wf = api.workflow_id
+    for method, path in [
+        ("GET", f"/v1/workflows/{wf}/runs/{run_id}"),
+        ("GET", f"/v1/runs/{run_id}"),
+        ("GET", f"/v1/runs/{run_id}/events"),
+        ("POST", f"/v1/runs/{run_id}/stop"),
+    ]:
+        seen = other.call(method, path)
+        require(rules.ISOLATION, seen.status == 404, f"key B got {seen.status}", seen)
+    listed = other.call("GET", f"/v1/workflows/{wf}/runs", params={"size": 100})
+    ids = [item.get("id") for item in (listed.json_or_none() or {}).get("items", [])]
+    require(rules.ISOLATION, run_id not in ids, "key B lists key A's run", listed)
+    mine = api.poll(run_id)
+    status = (mine.json_or_none() or {}).get("status")
+    require(
+        rules.ISOLATION,
+        status not in TERMINAL or status == "completed",
+        f"key A's run is {status!r} after key B tried to stop it",
+        mine,
+    )

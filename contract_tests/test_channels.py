@@ -1,0 +1,95 @@
+"""One run, three views: polling, the SSE stream and the webhook must tell the same story.
+Also: the stream's own rules, resuming it after an event id, and webhook delivery rules."""
+
+from __future__ import annotations
+
+import threading
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from contract_tests import rules
+from contract_tests.api import Api, prefer
+from contract_tests.contract import TERMINAL
+from contract_tests.deliveries import check_deliveries, require_retried
+from contract_tests.event_log import check_stream, terminal_status
+from contract_tests.history import RunHistory
+from contract_tests.options import current
+from contract_tests.receiver import Receiver
+from contract_tests.rules import require
+from contract_tests.sse import EventStream
+
+EXAMPLES = settings(max_examples=current().effort.lifecycle_examples)
+
+
+@EXAMPLES
+@given(
+    outcome=st.sampled_from([None, "completed", "failed", "stopped"]),
+    refused=st.sampled_from([0, 0, 1]),  # the receiver refuses the first attempt(s)
+    resume_at=st.floats(0, 1),
+    by_header=st.booleans(),
+)
+def test_poll_sse_and_webhook_agree(
+    api: Api,
+    receiver: Receiver,
+    outcome: str | None,
+    refused: int,
+    resume_at: float,
+    by_header: bool,
+) -> None:
+    callback_url, token = receiver.new_url(fail_first=refused)
+    created = api.create(prefer=prefer(outcome, "2s"), callback_url=callback_url)
+    history = RunHistory.created(created)
+    live: list[EventStream] = []
+    reader = threading.Thread(target=lambda: live.append(api.events(history.run_id)))
+    reader.start()
+    for poll in api.poll_until_terminal(history.run_id, 0.02, TERMINAL):
+        history.add(poll)
+    status = history.require_terminal()
+    reader.join(api.timeout + 5)
+    require(rules.SSE_END, bool(live), "the live stream did not end within --run-timeout")
+    stream = live[0]
+    bodies = check_stream(stream)
+    poll_x = history.views[-1][0]
+    require(
+        rules.AGREE,
+        terminal_status(bodies) == status,
+        f"poll says {status}, SSE says {terminal_status(bodies)}",
+        poll_x,
+        stream,
+    )
+
+    delivery = check_deliveries(receiver, token, history.last, created, api.timeout)
+    if refused:
+        require_retried(receiver.deliveries(token), refused, created)
+    payload = delivery.json()
+    outputs = history.last.get("output") or {}
+    require(
+        rules.AGREE,
+        payload["status"] == status and (status != "completed" or payload["outputs"] == outputs),
+        f"poll says {status} with output {outputs}; the webhook says {payload['status']} "
+        f"with outputs {payload['outputs']}",
+        poll_x,
+        delivery,
+    )
+
+    # Resume strictly after one event: exactly the later ones, byte for byte.
+    index = min(int(resume_at * len(stream.frames)), len(stream.frames) - 1)
+    after = stream.frames[index].id
+    resumed = api.events(
+        history.run_id,
+        last_event_id=after if by_header else None,
+        etag=None if by_header else after,
+    )
+    if index < len(stream.frames) - 1:
+        check_stream(resumed)
+    expected = [f.lines for f in stream.frames[index + 1 :]]
+    got = [f.lines for f in resumed.frames]
+    require(
+        rules.SSE_RESUME,
+        got == expected,
+        f"resumed after {after} ({'Last-Event-ID' if by_header else 'etag'}): "
+        f"expected {len(expected)} later events, got {len(got)}",
+        resumed,
+        stream,
+    )

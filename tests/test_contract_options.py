@@ -1,0 +1,49 @@
+"""The contract suite's options: parsed as documented, refused clearly, all in the README."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from contract_tests.contract import reachable
+from contract_tests.options import QA_WORKFLOW, SPECS, OptionError, Options
+
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+EMPTY: dict[str, str | None] = {s.dest.removeprefix("contract_"): None for s in SPECS}
+
+
+def test_every_option_and_its_variable_are_in_the_readme() -> None:
+    for spec in SPECS:
+        assert f"`{spec.flag}" in README and f"`{spec.env}`" in README, spec.flag
+
+
+def test_without_a_base_url_the_mock_defaults_apply() -> None:
+    options = Options.parse(EMPTY)
+    assert options.base_url is None
+    assert options.workflow_id == QA_WORKFLOW
+    assert options.other_api_key == f"{options.api_key}-other"
+    assert options.wrong_api_key.startswith("invalid")
+    assert (options.profile, options.max_runs) == ("quick", options.effort.max_runs)
+
+
+def test_a_base_url_needs_a_key_and_gets_no_derived_second_key() -> None:
+    with pytest.raises(OptionError, match="--api-key"):
+        Options.parse({**EMPTY, "base_url": "http://127.0.0.1:1"})
+    options = Options.parse({**EMPTY, "base_url": "http://127.0.0.1:1/", "api_key": "k"})
+    assert (options.base_url, options.other_api_key) == ("http://127.0.0.1:1", None)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("profile", "slow"), ("max_runs", "0"), ("run_input", "[1]"), ("run_timeout", "soon")],
+)
+def test_bad_values_are_refused_with_a_message(name: str, value: str) -> None:
+    with pytest.raises(OptionError):
+        Options.parse({**EMPTY, name: value})
+
+
+def test_sparse_polls_may_skip_states_but_never_go_back() -> None:
+    assert "completed" in reachable("queued")
+    assert "queued" not in reachable("running")
+    assert reachable("completed") == frozenset()
