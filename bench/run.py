@@ -141,7 +141,9 @@ def sse_streams(plan: Plan, logs: Path) -> dict[str, Any]:
 def stored_runs(plan: Plan, logs: Path, scratch: Path) -> dict[str, Any]:
     """Poll latency on a store of 1 run against one of `plan.stored_runs`, round-robin."""
     target = TARGETS["ours"]
-    with Server(target, logs) as one, Server(target, logs) as many:
+    # Room for the whole store: the mock's default cap (10,000) would evict the runs.
+    room = {"MOCKSERVER_MAX_RUNS": str(plan.stored_runs + 1000)}
+    with Server(target, logs, env=room) as one, Server(target, logs, env=room) as many:
         ids: dict[str, str] = {}
         for label, server in (("one", one), ("many", many)):
             server.wait_ready(_creates)
