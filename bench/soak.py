@@ -13,18 +13,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
-import signal
-import socket
 import statistics
-import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+
+from mockserver.process import running_mock
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOW = "239baa8b-4361-5782-9277-a817111bd274"
@@ -48,12 +45,6 @@ class Tally:
     @property
     def count(self) -> int:
         return sum(len(v) for v in self.latencies.values())
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _rss_mb(pid: int) -> float:
@@ -137,29 +128,11 @@ def main() -> int:
     parser.add_argument("--max-runs", type=int, default=2000, help="the mock's stored-run cap")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "soak.json")
     args = parser.parse_args()
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
     # A store cap reached within the warm-up, so the soak runs with eviction at work
     # and a flat RSS means no leak rather than "the store is still filling".
-    env = {**os.environ, "MOCKSERVER_MAX_RUNS": str(args.max_runs)}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "mockserver", "serve", "--port", str(port), "--speed", "20"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/_mock/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise SystemExit("the mock did not start")
-            time.sleep(0.05)
+    room = {"MOCKSERVER_MAX_RUNS": str(args.max_runs)}
+    with running_mock("--speed", "20", env=room) as mock:
+        base, server = mock.url, mock.proc
         probe = Tally()
         print("soak: probing capacity for 15 s ...", flush=True)
         started = time.monotonic()
@@ -189,9 +162,6 @@ def main() -> int:
             await load
 
         asyncio.run(soak())
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=15)
     settled = [rss for at, rss in samples if at >= args.warmup]
     growth = (settled[-1] - settled[0]) if len(settled) > 1 else 0.0
     summary = {

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -13,6 +12,7 @@ import uvicorn
 
 from mockserver import Settings, create_app
 from mockserver.clock import ManualClock
+from mockserver.process import free_port
 from mockserver.workflows import BUILTIN
 
 KEY = {"X-API-Key": "key-a"}
@@ -34,12 +34,6 @@ def app(clock: ManualClock) -> Any:
 def client(app: Any) -> Iterator[Any]:
     with app.test_client() as test_client:
         yield test_client
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class _ThreadServer(uvicorn.Server):

@@ -31,7 +31,7 @@ class Receiver:
 
 
 @contextmanager
-def receiver(fail_first: int = 0) -> Iterator[Receiver]:
+def receiver(fail_first: int = 0, port: int = 0) -> Iterator[Receiver]:
     state = Receiver("", fail_first)
 
     class Handler(BaseHTTPRequestHandler):
@@ -48,7 +48,7 @@ def receiver(fail_first: int = 0) -> Iterator[Receiver]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     state.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

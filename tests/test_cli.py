@@ -2,40 +2,19 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import sys
 import time
 
 import httpx
 
-from tests.conftest import QA, free_port
+from mockserver.process import running_mock
+from tests.conftest import QA
 
 
 def test_serve_prints_where_it_listens_and_answers_the_curl_it_shows() -> None:
-    port = free_port()
-    env = {**os.environ, "MOCKSERVER_SPEED": "50"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mockserver", "serve", "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-        start_new_session=True,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if httpx.get(f"{base}/_mock/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
-            assert time.monotonic() < deadline, "server did not become ready"
-            time.sleep(0.05)
+    with running_mock(env={"MOCKSERVER_SPEED": "50"}, output=subprocess.PIPE) as mock:
+        base = mock.url
         headers = {"X-API-Key": "dev-key"}
         created = httpx.post(
             f"{base}/v1/workflows/{QA.id}/runs",
@@ -48,10 +27,8 @@ def test_serve_prints_where_it_listens_and_answers_the_curl_it_shows() -> None:
             f"{base}/v1/workflows/{QA.id}/runs/{created.json()['id']}", headers=headers
         )
         assert polled.json()["status"] == "completed"
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        output, _ = proc.communicate(timeout=10)
-    assert f"http://127.0.0.1:{port}" in output
+    output, _ = mock.proc.communicate(timeout=10)
+    assert base in output
     assert f"{base}/ui/" in output
     assert f"curl -s -X POST {base}/v1/workflows/{QA.id}/runs" in output
     assert "x50" in output

@@ -5,11 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +15,11 @@ import pytest
 from mockserver import Settings, create_app
 from mockserver.lifecycle import Step, Timeline
 from mockserver.persistence import Database, SqliteRunStore, decode_run, encode_run
+from mockserver.process import free_port, running_mock
 from mockserver.scenarios import RequestFaults
 from mockserver.store import Run, RunStore
-from tests.conftest import KEY, QA, free_port
+from tests.conftest import KEY, QA
+from tests.receiver import receiver
 
 RUNS = f"/v1/workflows/{QA.id}/runs"
 T0 = 1_767_225_600.0
@@ -96,47 +94,13 @@ def test_a_second_app_on_the_same_file_sees_and_carries_on_the_runs(tmp_path: Pa
         assert body["output"] == {"Answer": "Mock answer to: kept"}
 
 
-@contextmanager
-def _server(state: Path, port: int, *extra: str) -> Iterator[subprocess.Popen[bytes]]:
-    env = {**os.environ, "MOCKSERVER_WEBHOOK_LEASE_S": "0.5", "MOCKSERVER_WEBHOOK_BACKOFF_S": "0.2"}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "mockserver",
-            "serve",
-            "--port",
-            str(port),
-            "--state",
-            str(state),
-            *extra,
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/_mock/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, "server did not start"
-            time.sleep(0.05)
-        yield proc
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=15)
+LEASE = {"MOCKSERVER_WEBHOOK_LEASE_S": "0.5", "MOCKSERVER_WEBHOOK_BACKOFF_S": "0.2"}
 
 
 def test_sigkill_mid_run_loses_nothing(tmp_path: Path) -> None:
     state, port, hook_port = tmp_path / "state.db", free_port(), free_port()
     base = f"http://127.0.0.1:{port}"
-    with _server(state, port, "--speed", "2") as proc:
+    with running_mock("--state", str(state), "--speed", "2", port=port, env=LEASE) as mock:
         hooked = httpx.post(
             f"{base}{RUNS}",
             json={"input": {}, "callback_url": f"http://127.0.0.1:{hook_port}/hook"},
@@ -154,10 +118,11 @@ def test_sigkill_mid_run_loses_nothing(tmp_path: Path) -> None:
         while not _attempts(base):
             assert time.monotonic() < deadline, "the first attempt never happened"
             time.sleep(0.05)
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
+        os.killpg(mock.proc.pid, signal.SIGKILL)
+        mock.proc.wait(timeout=10)
     # restart on the same file, with the receiver now up on the run's callback port
-    with _fixed_port_receiver(hook_port) as hits, _server(state, port, "--speed", "2"):
+    restart = running_mock("--state", str(state), "--speed", "2", port=port, env=LEASE)
+    with receiver(port=hook_port) as hook, restart:
         for run in (hooked, running, paused):
             assert httpx.get(f"{base}/v1/runs/{run['id']}", headers=KEY).status_code == 200
         deadline = time.monotonic() + 10
@@ -171,13 +136,13 @@ def test_sigkill_mid_run_loses_nothing(tmp_path: Path) -> None:
             "awaiting_human_feedback"
         )
         deadline = time.monotonic() + 10
-        while not hits:
+        while not hook.hits:
             assert (
                 time.monotonic() < deadline
             ), "the pending webhook was not delivered after restart"
             time.sleep(0.05)
         delivery = httpx.get(f"{base}/_mock/webhooks").json()["deliveries"][0]
-        assert hits[0]["x-noxus-delivery-id"] == delivery["delivery_id"]
+        assert hook.hits[0].headers["x-noxus-delivery-id"] == delivery["delivery_id"]
         assert delivery["state"] == "delivered" and len(delivery["attempts"]) >= 2
 
 
@@ -186,38 +151,11 @@ def _attempts(base: str) -> int:
     return len(deliveries[0]["attempts"]) if deliveries else 0
 
 
-@contextmanager
-def _fixed_port_receiver(port: int) -> Iterator[list[dict[str, str]]]:
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-    hits: list[dict[str, str]] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            hits.append({k.lower(): v for k, v in self.headers.items()})
-            self.send_response(200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield hits
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 def test_two_workers_serve_one_consistent_view(tmp_path: Path) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    with _server(tmp_path / "state.db", port, "--workers", "2", "--speed", "0.5"):
+    state = str(tmp_path / "state.db")
+    with running_mock("--state", state, "--workers", "2", "--speed", "0.5", port=port):
         created_ids: set[str] = set()
         workers: set[str] = set()
         crossed = 0
