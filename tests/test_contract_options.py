@@ -27,11 +27,11 @@ def test_without_a_base_url_the_mock_defaults_apply() -> None:
     assert (options.profile, options.max_runs) == ("quick", options.effort.max_runs)
 
 
-def test_a_base_url_needs_a_key_and_gets_no_derived_second_key() -> None:
+def test_a_base_url_needs_a_key_and_gets_a_derived_second_key() -> None:
     with pytest.raises(OptionError, match="--api-key"):
         Options.parse({**EMPTY, "base_url": "http://127.0.0.1:1"})
     options = Options.parse({**EMPTY, "base_url": "http://127.0.0.1:1/", "api_key": "k"})
-    assert (options.base_url, options.other_api_key) == ("http://127.0.0.1:1", None)
+    assert (options.base_url, options.other_api_key) == ("http://127.0.0.1:1", "k-other")
 
 
 @pytest.mark.parametrize(
