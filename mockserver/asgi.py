@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any
+
+from mockserver.encoding import dumps
 
 
 def header(scope: Any, name: bytes) -> str | None:
@@ -18,7 +19,7 @@ def header(scope: Any, name: bytes) -> str | None:
 async def send_json(
     send: Any, status: int, body: Any, headers: dict[str, str] | None = None
 ) -> None:
-    raw = json.dumps(body).encode()
+    raw = dumps(body)
     extra = [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
     await send(
         {

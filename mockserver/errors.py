@@ -6,7 +6,6 @@ connexion's problem+json 400s and 415s are reshaped into the same 422 form.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +20,8 @@ from connexion.exceptions import (
 )
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
+
+from mockserver.encoding import dumps
 
 logger = logging.getLogger("mockserver")
 
@@ -58,7 +59,7 @@ def json_response(
         status_code=status,
         mimetype="application/json",
         content_type="application/json",
-        body=json.dumps(body),
+        body=dumps(body),
         headers=headers or {},
     )
 

@@ -8,11 +8,11 @@ stopping a run only appends to its log.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
 
+from mockserver.encoding import dumps
 from mockserver.lifecycle import Moment, Timeline
 from mockserver.payloads import progress_details
 
@@ -90,7 +90,7 @@ def after(events: list[Event], last_id: tuple[int, int] | None) -> list[Event]:
 
 
 def frame(event: Event) -> bytes:
-    data = json.dumps(event.body(), separators=(",", ":"))
+    data = dumps(event.body()).decode()
     return f"event: message\nid: {event.id}\ndata: {data}\n\n".encode()
 
 

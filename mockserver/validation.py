@@ -31,38 +31,44 @@ from mockserver.errors import ErrorItem, ValidationProblem
 
 Loc = list[str | int]
 
-# Keyed by id(); the schema is kept in the value so its id is never reused.
-_compiled: dict[int, tuple[Any, Any]] = {}
 
+class SchemaCache:
+    """Compiled validators of one app, keyed by id() of connexion's schema objects (which
+    live as long as the app); each schema is kept beside its validator so its id is never
+    reused. One per app: apps never share, and a dropped app frees its validators."""
 
-def compiled(schema: dict[str, Any]) -> Any:
-    found = _compiled.get(id(schema))
-    if found is None:
-        validator = jsonschema_rs.validator_for(to_json_schema(schema), validate_formats=True)
-        found = _compiled[id(schema)] = (schema, validator)
-    return found[1]
+    def __init__(self) -> None:
+        self._compiled: dict[int, tuple[Any, Any]] = {}
+
+    def validator(self, schema: dict[str, Any]) -> Any:
+        found = self._compiled.get(id(schema))
+        if found is None:
+            validator = jsonschema_rs.validator_for(to_json_schema(schema), validate_formats=True)
+            found = self._compiled[id(schema)] = (schema, validator)
+        return found[1]
+
+    def errors(self, prefix: Loc, schema: dict[str, Any], instance: Any) -> list[ErrorItem]:
+        items: list[ErrorItem] = []
+        for error in self.validator(schema).iter_errors(instance):
+            loc: Loc = [*prefix, *error.instance_path]
+            kind = type(error.kind).__name__
+            # Point at the field itself, as FastAPI does, when the error names one.
+            if kind == "Required":
+                loc.append(str(error.kind.property))
+            elif kind == "AdditionalProperties":
+                for extra in error.kind.unexpected:
+                    items.append(
+                        ErrorItem(
+                            [*loc, extra], "Extra inputs are not permitted", "extra_forbidden"
+                        )
+                    )
+                continue
+            items.append(ErrorItem(loc, error.message, _snake(kind)))
+        return items
 
 
 def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-
-
-def schema_errors(prefix: Loc, schema: dict[str, Any], instance: Any) -> list[ErrorItem]:
-    items: list[ErrorItem] = []
-    for error in compiled(schema).iter_errors(instance):
-        loc: Loc = [*prefix, *error.instance_path]
-        kind = type(error.kind).__name__
-        # Point at the field itself, as FastAPI does, when the error names one.
-        if kind == "Required":
-            loc.append(str(error.kind.property))
-        elif kind == "AdditionalProperties":
-            for extra in error.kind.unexpected:
-                items.append(
-                    ErrorItem([*loc, extra], "Extra inputs are not permitted", "extra_forbidden")
-                )
-            continue
-        items.append(ErrorItem(loc, error.message, _snake(kind)))
-    return items
 
 
 def depth(document: Any) -> int:
@@ -79,8 +85,9 @@ def depth(document: Any) -> int:
 
 
 class JSONBodyValidator(AbstractRequestBodyValidator):  # type: ignore[misc]
-    def __init__(self, *, max_depth: int = 32, **kwargs: Any) -> None:
+    def __init__(self, *, cache: SchemaCache, max_depth: int = 32, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self._cache = cache
         self._max_depth = max_depth
 
     async def _parse(self, stream: AsyncGenerator[bytes, None], scope: Any) -> Any:
@@ -110,13 +117,17 @@ class JSONBodyValidator(AbstractRequestBodyValidator):  # type: ignore[misc]
     def _validate(self, body: Any) -> dict[str, Any] | None:
         if body is None:
             raise ValidationProblem([ErrorItem(["body"], "Field required", "missing")])
-        errors = schema_errors(["body"], self._schema, body)
+        errors = self._cache.errors(["body"], self._schema, body)
         if errors:
             raise ValidationProblem(errors)
         return None
 
 
 class AllErrorsParameterValidator(ParameterValidator):  # type: ignore[misc]
+    def __init__(self, *args: Any, cache: SchemaCache, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._cache = cache
+
     def validate_request(self, request: ConnexionRequest) -> None:
         errors: list[ErrorItem] = []
         if self.strict_validation:
@@ -139,20 +150,25 @@ class AllErrorsParameterValidator(ParameterValidator):  # type: ignore[misc]
                 # connexion lists path-level parameters once per merge; check each once.
                 if (where, param["name"]) not in seen:
                     seen.add((where, param["name"]))
-                    errors.extend(_parameter_errors(where, param, read(param)))
+                    errors.extend(self._errors(where, param, read(param)))
         if errors:
             raise ValidationProblem(errors)
 
-
-def _parameter_errors(where: str, param: dict[str, Any], value: Any) -> Iterable[ErrorItem]:
-    if value is None:
-        if param.get("required"):
-            return [ErrorItem([where, param["name"]], "Field required", "missing")]
-        return []
-    return schema_errors([where, param["name"]], param.get("schema", {}), value)
+    def _errors(self, where: str, param: dict[str, Any], value: Any) -> Iterable[ErrorItem]:
+        if value is None:
+            if param.get("required"):
+                return [ErrorItem([where, param["name"]], "Field required", "missing")]
+            return []
+        if "schema" not in param:
+            return []
+        return self._cache.errors([where, param["name"]], param["schema"], value)
 
 
 class JSONResponseValidator(AbstractResponseBodyValidator):  # type: ignore[misc]
+    def __init__(self, *args: Any, cache: SchemaCache, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._cache = cache
+
     def _parse(self, stream: Iterable[bytes]) -> Any:
         raw = b"".join(stream)
         if not raw:
@@ -163,7 +179,7 @@ class JSONResponseValidator(AbstractResponseBodyValidator):  # type: ignore[misc
             raise NonConformingResponseBody(f"Response body is not JSON: {exc}") from exc
 
     def _validate(self, body: Any) -> dict[str, Any] | None:
-        errors = schema_errors([], self._schema, body)
+        errors = self._cache.errors([], self._schema, body)
         if errors:
             lines = "; ".join(f"{'/'.join(map(str, e.loc)) or '<root>'}: {e.msg}" for e in errors)
             raise NonConformingResponseBody(f"Response body does not conform to the spec: {lines}")
@@ -171,19 +187,21 @@ class JSONResponseValidator(AbstractResponseBodyValidator):  # type: ignore[misc
 
 
 def validator_map(max_depth: int) -> dict[str, Any]:
+    """The validators of one app, sharing one SchemaCache."""
+    cache = SchemaCache()
     return {
-        "parameter": AllErrorsParameterValidator,
+        "parameter": partial(AllErrorsParameterValidator, cache=cache),
         # These entries replace connexion's whole media-type dicts, so list the rest again.
         "body": MediaTypeDict(
             {
-                "*/*json": partial(JSONBodyValidator, max_depth=max_depth),
+                "*/*json": partial(JSONBodyValidator, cache=cache, max_depth=max_depth),
                 "application/x-www-form-urlencoded": FormDataValidator,
                 "multipart/form-data": MultiPartFormDataValidator,
             }
         ),
         "response": MediaTypeDict(
             {
-                "*/*json": JSONResponseValidator,
+                "*/*json": partial(JSONResponseValidator, cache=cache),
                 "text/plain": TextResponseBodyValidator,
             }
         ),

@@ -13,7 +13,6 @@ import contextlib
 import fnmatch
 import hashlib
 import hmac
-import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -21,6 +20,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from mockserver import payloads
+from mockserver.encoding import dumps
 from mockserver.faults import WEBHOOK, Faults
 from mockserver.identity import delivery_id
 from mockserver.outbox import Attempt, Delivery
@@ -95,7 +95,7 @@ class Dispatcher:
                 if workflow is None or run.callback_url is None:
                     state.outbox.drop(run_id)
                     continue
-                body = json.dumps(payloads.webhook_payload(run, workflow, snap)).encode()
+                body = dumps(payloads.webhook_payload(run, workflow, snap))
                 delivery = Delivery(delivery_id(run.id), run.id, workspace, run.callback_url, body)
                 if state.outbox.start(delivery, lease):
                     faults = Faults.from_request(run.faults).over(
