@@ -109,7 +109,3 @@ class ManualClock(SimClock):
 
     def __init__(self, start: float = MANUAL_EPOCH, store: AnchorStore | None = None) -> None:
         super().__init__(frozen=True, start=start, store=store)
-
-
-# Kept as the name code and tests type against.
-Clock = SimClock

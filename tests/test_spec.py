@@ -55,6 +55,9 @@ def test_every_operation_has_an_id_an_example_and_the_auth_errors() -> None:
 def test_run_examples_are_valid_against_their_schema(name: str) -> None:
     example = SPEC.document["components"]["examples"][name]["value"]
     assert SPEC.errors("SimplifiedRun", example) == []
+    details = example["progress_details"]
+    listed = [*details["executed_nodes"], *details["running_nodes"], *details["remaining_nodes"]]
+    assert sorted(listed) == sorted(details["per_node_progress"])  # every node accounted once
 
 
 def test_schema_checks_catch_a_bad_run() -> None:
