@@ -9,10 +9,10 @@ import pytest
 import yaml
 from openapi_spec_validator import validate
 
-from mockserver import lifecycle
+from contract_tests.spec import Spec
 from mockserver.app import CONTROL_SPEC
+from mockserver.core import lifecycle
 from mockserver.settings import Settings
-from mockserver.spec import Spec
 
 SPEC_PATH = Settings().spec_path
 SPEC = Spec(SPEC_PATH)

@@ -8,10 +8,11 @@ import threading
 import httpx
 import pytest
 
+from contract_tests.spec import Spec
 from mockserver import Settings
-from mockserver.events import Event, frame, parse_event_id, run_events
-from mockserver.lifecycle import Step, Timeline
-from mockserver.spec import Spec
+from mockserver.core.event_log import Event, parse_event_id, run_events
+from mockserver.core.lifecycle import Step, Timeline
+from mockserver.web.sse import frame
 from tests import sse
 from tests.conftest import KEY, OTHER_KEY, QA, LiveServer
 

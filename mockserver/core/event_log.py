@@ -1,4 +1,4 @@
-"""The run's event log, derived from its timeline (pure), and SSE frame encoding.
+"""The run's event log, derived from its timeline. Pure.
 
 Every moment of the timeline becomes: one `content` event per node change, then one
 `state` event; the terminal moment adds a last `content` event carrying
@@ -12,9 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from mockserver.encoding import dumps
-from mockserver.lifecycle import Moment, Timeline
-from mockserver.payloads import progress_details
+from mockserver.core.lifecycle import Moment, Timeline
+from mockserver.core.render import progress_details
 
 _EVENT_ID = re.compile(r"^(\d+)-(\d+)$")
 
@@ -87,11 +86,3 @@ def after(events: list[Event], last_id: tuple[int, int] | None) -> list[Event]:
     if last_id is None:
         return events
     return [e for e in events if parse_event_id(e.id) > last_id]  # type: ignore[operator]
-
-
-def frame(event: Event) -> bytes:
-    data = dumps(event.body()).decode()
-    return f"event: message\nid: {event.id}\ndata: {data}\n\n".encode()
-
-
-KEEPALIVE = b": ping\n\n"
