@@ -60,20 +60,20 @@ class RunEvents:
         keepalive = state.settings.sse_keepalive_s
         quiet_since = time.monotonic()
         sent = 0
+        cursor = event_log.EventCursor(run_id)
         while True:
             run = state.store.get(workspace, run_id)
             if run is None:  # reset under our feet
                 return
             now = state.now(workspace)
-            released = event_log.run_events(run.id, run.timeline, now)
-            for event in event_log.after(released, last_id):
+            for event in event_log.after(cursor.released(run.timeline, now), last_id):
                 if cut_after is not None and sent >= cut_after:
                     return  # injected fault: the connection drops mid-run
                 yield sse.frame(event)
                 sent += 1
                 last_id = event_log.parse_event_id(event.id)
                 quiet_since = time.monotonic()
-            if released and released[-1].final:
+            if cursor.finished:
                 return
             if time.monotonic() - quiet_since >= keepalive:
                 yield sse.KEEPALIVE
