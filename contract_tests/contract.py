@@ -2,12 +2,11 @@
 
 Schemas come from the spec file (compiled by the mock's spec loader, which only reads
 YAML; the suite uses nothing else of the mock). The legal moves are read from the spec's
-`RunStatus` description, never copied from the mock.
+`RunStatus` `x-transitions`, never copied from the mock.
 """
 
 from __future__ import annotations
 
-import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -24,16 +23,11 @@ def spec() -> Spec:
 
 @cache
 def legal_moves() -> dict[str, frozenset[str]]:
-    """`a->b|c` pairs read from the RunStatus description, for every status of its enum."""
+    """Each status and the statuses it may change to: RunStatus's `x-transitions`."""
     status = spec().document["components"]["schemas"]["RunStatus"]
-    text = re.sub(r"\|\s+", "|", status["description"])
-    moves: dict[str, frozenset[str]] = {name: frozenset() for name in status["enum"]}
-    for source, targets in re.findall(r"(\w+)->([\w|]+)", text):
-        if source not in moves or not set(targets.split("|")) <= set(moves):
-            raise RuntimeError(
-                f"RunStatus description names an unknown status: {source}->{targets}"
-            )
-        moves[source] = frozenset(targets.split("|"))
+    moves = {name: frozenset(targets) for name, targets in status["x-transitions"].items()}
+    if set(moves).union(*moves.values()) != set(status["enum"]):
+        raise RuntimeError(f"RunStatus x-transitions {moves} do not cover its enum exactly")
     return moves
 
 

@@ -9,7 +9,7 @@ from connexion.middleware import MiddlewarePosition
 from connexion.resolver import Resolver
 from starlette.middleware.cors import CORSMiddleware
 
-from mockserver import errors, persistence, spec, webhooks, workflows_file
+from mockserver import errors, lifecycle, persistence, spec, webhooks, workflows_file
 from mockserver.admin import AdminGuard
 from mockserver.asgi import ServedBy
 from mockserver.auth import key_handler
@@ -58,9 +58,16 @@ def build_state(settings: Settings, clock: SimClock | None = None) -> MockState:
             clock = ManualClock(store=anchor)
         else:
             clock = SystemClock(settings.speed, store=anchor)
+    served = spec.load(settings.spec_path)
+    if served.transitions != lifecycle.LEGAL_MOVES:
+        # The lifecycle's timelines make only these moves; a spec promising others is wrong.
+        raise ValueError(
+            f"{settings.spec_path}: RunStatus x-transitions {served.transitions} differ from "
+            f"the mock's lifecycle {lifecycle.LEGAL_MOVES}"
+        )
     return MockState(
         settings=settings,
-        spec=spec.load(settings.spec_path),
+        spec=served,
         clock=clock,
         catalogue=Catalogue(known, strict=settings.strict_workflows),
         default_scenario=base,
