@@ -141,7 +141,8 @@ def create_app(settings: Settings | None = None, *, clock: SimClock | None = Non
             allow_origins=list(settings.cors_origins),
             allow_methods=["*"],
             allow_headers=["*"],
-            expose_headers=["Preference-Applied", "Retry-After"],
+            # A browser reads only exposed headers: Allow matters on a 405.
+            expose_headers=["Preference-Applied", "Retry-After", "Allow"],
         )
     if settings.state_path is not None:
         app.add_middleware(ServedBy, position=MiddlewarePosition.BEFORE_EXCEPTION)

@@ -118,3 +118,36 @@ def test_both_create_calls_declare_the_webhook_inline() -> None:
         assert post["requestBody"]["content"]["application/json"]["schema"] == {
             "$ref": "#/components/schemas/WebhookPayload"
         }
+
+
+def _parameter_names(document: dict[str, Any], op: dict[str, Any]) -> set[str]:
+    parameters = document["components"]["parameters"]
+    return {
+        parameters[p["$ref"].rsplit("/", 1)[-1]]["name"] if "$ref" in p else p["name"]
+        for p in op.get("parameters", [])
+    }
+
+
+def test_every_header_the_mock_honours_is_declared_where_it_is_honoured() -> None:
+    document = SPEC.document
+    for path, method, op in _operations(document):
+        # injection.py applies `latency` and `fault` on every /v1 call
+        assert "Prefer" in _parameter_names(document, op), (path, method)
+        assert "429" in op["responses"] and "503" in op["responses"], (path, method)
+    events = document["paths"]["/v1/runs/{run_id}/events"]["get"]
+    assert "Last-Event-ID" in _parameter_names(document, events)
+
+
+def test_every_response_header_the_mock_sends_on_purpose_is_declared() -> None:
+    document = SPEC.document
+    paths = document["paths"]
+    for operation in (
+        paths["/v1/workflows/{workflow_id}/runs"]["post"],
+        paths["/v1/workflows/{workflow_id}/runs/sync"]["post"],
+        paths["/v1/runs/{run_id}/events"]["get"],
+    ):
+        assert "Preference-Applied" in operation["responses"]["200"]["headers"]
+    responses = document["components"]["responses"]
+    for name in ("TooManyRequests", "ServiceUnavailable"):
+        assert "Retry-After" in responses[name]["headers"]
+    assert responses["MethodNotAllowed"]["headers"]["Allow"]["$ref"] == "#/components/headers/Allow"
