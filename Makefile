@@ -58,7 +58,7 @@ clean:
 # Longer QA runs, outside `make test`.
 .PHONY: fuzz
 fuzz: $(STAMP)
-	$(BIN)/python fuzz/campaign.py $(FUZZ_ARGS)
+	$(BIN)/python -m fuzz.campaign $(FUZZ_ARGS)
 
 .PHONY: soak
 soak: $(STAMP)
