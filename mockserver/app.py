@@ -96,6 +96,7 @@ def create_app(settings: Settings | None = None, *, clock: SimClock | None = Non
     private = {
         "health": ctl.health,
         "reset": ctl.reset,
+        "listWorkflows": ctl.workflows,
         "getClock": ctl.get_clock,
         "advanceClock": ctl.advance_clock,
         "freezeClock": ctl.freeze_clock,
