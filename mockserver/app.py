@@ -19,6 +19,7 @@ from mockserver.encoding import FastJsonifier
 from mockserver.handlers import control, events, platform, runs, workflows
 from mockserver.injection import FaultInjection
 from mockserver.journal import JournalMiddleware
+from mockserver.landing import Landing
 from mockserver.limits import RequestLimits
 from mockserver.methods import MethodGuard
 from mockserver.operations import MockApp
@@ -145,6 +146,12 @@ def create_app(settings: Settings | None = None, *, clock: SimClock | None = Non
             # A browser reads only exposed headers: Allow matters on a 405.
             expose_headers=["Preference-Applied", "Retry-After", "Allow"],
         )
+    app.add_middleware(
+        Landing,
+        position=MiddlewarePosition.BEFORE_EXCEPTION,
+        document=state.spec.document,
+        fallback_origin=f"http://{settings.host}:{settings.port}",
+    )
     if settings.state_path is not None:
         app.add_middleware(ServedBy, position=MiddlewarePosition.BEFORE_EXCEPTION)
     app.add_middleware(
