@@ -171,7 +171,7 @@ def banner(settings: Settings, known: tuple[Workflow, ...]) -> str:
         f"{listed}"
         f"  Try it:\n"
         f"    curl -s -X POST {base}/v1/workflows/{workflow.id}/runs \\\n"
-        f"      -H 'X-API-Key: dev-key' -H 'Content-Type: application/json' \\\n"
+        f'      -H "X-API-Key: dev-key" -H "Content-Type: application/json" \\\n'
         f"      -d '{body}'\n"
         f"  Stop with Ctrl+C."
     )
