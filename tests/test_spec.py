@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -151,3 +152,30 @@ def test_every_response_header_the_mock_sends_on_purpose_is_declared() -> None:
     for name in ("TooManyRequests", "ServiceUnavailable"):
         assert "Retry-After" in responses[name]["headers"]
     assert responses["MethodNotAllowed"]["headers"]["Allow"]["$ref"] == "#/components/headers/Allow"
+
+
+def _objects(node: Any, where: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
+    if isinstance(node, dict):
+        if node.get("type") == "object":
+            yield where, node
+        for key, value in node.items():
+            yield from _objects(value, f"{where}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _objects(value, f"{where}/{index}")
+
+
+def test_free_form_objects_say_additional_properties_true() -> None:
+    """openapi-typescript reads a bare `type: object` as Record<string, never>."""
+    bare = [
+        where
+        for where, schema in _objects(SPEC.document)
+        if "properties" not in schema and "additionalProperties" not in schema
+    ]
+    assert bare == []
+
+
+def test_request_fields_carry_no_default() -> None:
+    """openapi-typescript makes a field with a `default` required in the request type."""
+    request = SPEC.document["components"]["schemas"]["RunRequest"]
+    assert [name for name, field in request["properties"].items() if "default" in field] == []
