@@ -16,9 +16,9 @@ import sys
 import threading
 from pathlib import Path
 
+from contract_tests.spec import load_yaml
 from fuzz import links
 from mockserver.process import running_mock
-from mockserver.spec import load_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "fuzz" / "results"

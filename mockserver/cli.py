@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from mockserver.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
-    from mockserver.workflows import Workflow
+    from mockserver.core.workflows import Workflow
 
 SHOWN_WORKFLOWS = 10  # the banner's list; GET /_mock/workflows has them all
 

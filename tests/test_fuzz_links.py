@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from contract_tests.spec import load_yaml
 from fuzz import links
 from mockserver.settings import Settings
-from mockserver.spec import load_yaml
 
 STATEFUL = "     Scenarios:    92\n     API Links:    {} covered / {} selected / {} total{}\n"
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from mockserver.cli import banner
+from mockserver.core.workflows import BUILTIN
 from mockserver.process import running_mock
 from mockserver.settings import Settings
-from mockserver.workflows import BUILTIN
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 SHELL_BLOCKS = re.findall(r"```sh\n(.*?)```", README, flags=re.DOTALL)

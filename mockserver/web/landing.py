@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from mockserver.asgi import header, send_json
+from mockserver.web.asgi import header, send_json
 
 _HOST = re.compile(r"^[A-Za-z0-9.\-]+(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$")
 UI = "/ui/"
