@@ -1,13 +1,11 @@
 """What the suite knows of the contract: openapi.yaml's schemas and the run's legal moves.
 
-Schemas come from the spec file (compiled by the mock's spec loader, which only reads
-YAML; the suite uses nothing else of the mock). The legal moves are read from the spec's
-`RunStatus` description, never copied from the mock.
+Schemas come from the spec file (compiled by the suite's own loader, spec.py). The legal
+moves are read from the spec's `RunStatus` `x-transitions`, never copied from the mock.
 """
 
 from __future__ import annotations
 
-import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -24,17 +22,8 @@ def spec() -> Spec:
 
 @cache
 def legal_moves() -> dict[str, frozenset[str]]:
-    """`a->b|c` pairs read from the RunStatus description, for every status of its enum."""
-    status = spec().document["components"]["schemas"]["RunStatus"]
-    text = re.sub(r"\|\s+", "|", status["description"])
-    moves: dict[str, frozenset[str]] = {name: frozenset() for name in status["enum"]}
-    for source, targets in re.findall(r"(\w+)->([\w|]+)", text):
-        if source not in moves or not set(targets.split("|")) <= set(moves):
-            raise RuntimeError(
-                f"RunStatus description names an unknown status: {source}->{targets}"
-            )
-        moves[source] = frozenset(targets.split("|"))
-    return moves
+    """Each status and the statuses it may change to: RunStatus's `x-transitions`."""
+    return spec().transitions
 
 
 def terminal() -> frozenset[str]:

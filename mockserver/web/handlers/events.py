@@ -38,10 +38,14 @@ class RunEvents:
             raise ApiError(503, "Too many open event streams; retry later", retry_after=1)
         # The standard header wins over the query parameter when both are given.
         resume = event_log.parse_event_id(request.headers.get("last-event-id") or etag)
-        asked = Faults.from_request(parse_prefer(request.headers.get("prefer")).faults)
+        prefs = parse_prefer(request.headers.get("prefer"))
+        asked = Faults.from_request(prefs.faults)
         cut = asked.over(self._state.faults.effective(workspace, "getRunEvents")).sse_cut_after
         body = self._frames(workspace, run_id, resume, cut)
-        return StreamingResponse(body, media_type="text/event-stream", headers=HEADERS)
+        headers = dict(HEADERS)
+        if applied := prefs.applied_of("latency", "sse_cut"):
+            headers["Preference-Applied"] = ", ".join(applied)
+        return StreamingResponse(body, media_type="text/event-stream", headers=headers)
 
     async def _frames(
         self, workspace: str, run_id: str, last_id: tuple[int, int] | None, cut_after: int | None
