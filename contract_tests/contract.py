@@ -14,7 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from mockserver.spec import Spec
+from contract_tests.spec import Spec
 
 SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
 

@@ -9,26 +9,30 @@ from connexion.middleware import MiddlewarePosition
 from connexion.resolver import Resolver
 from starlette.middleware.cors import CORSMiddleware
 
-from mockserver import errors, lifecycle, persistence, spec, webhooks, workflows_file
-from mockserver.admin import AdminGuard
-from mockserver.asgi import ServedBy
-from mockserver.auth import key_handler
-from mockserver.changes import Changes
-from mockserver.clock import ManualClock, SimClock, SystemClock
-from mockserver.encoding import FastJsonifier
-from mockserver.handlers import control, events, platform, runs, workflows
-from mockserver.injection import FaultInjection
-from mockserver.journal import JournalMiddleware
-from mockserver.limits import RequestLimits
-from mockserver.methods import MethodGuard
-from mockserver.operations import MockApp
-from mockserver.scenarios import Scenario
+from contract_tests import spec
+from mockserver import workflows_file
+from mockserver.core import lifecycle
+from mockserver.core.clock import ManualClock, SimClock, SystemClock
+from mockserver.core.scenario import Scenario
+from mockserver.core.workflows import BUILTIN, Catalogue
 from mockserver.settings import Settings
 from mockserver.state import MockState
-from mockserver.validation import validator_map
-from mockserver.workflows import BUILTIN, Catalogue
+from mockserver.storage import sqlite
+from mockserver.storage.changes import Changes
+from mockserver.web import errors, webhooks
+from mockserver.web.admin import AdminGuard
+from mockserver.web.asgi import ServedBy
+from mockserver.web.auth import key_handler
+from mockserver.web.encoding import FastJsonifier
+from mockserver.web.handlers import control, events, platform, runs, workflows
+from mockserver.web.injection import FaultInjection
+from mockserver.web.journal import JournalMiddleware
+from mockserver.web.limits import RequestLimits
+from mockserver.web.methods import MethodGuard
+from mockserver.web.operations import MockApp
+from mockserver.web.validation import validator_map
 
-CONTROL_SPEC = Path(__file__).resolve().parent / "control.yaml"
+CONTROL_SPEC = Path(__file__).resolve().parent / "web" / "control.yaml"
 
 
 def build_state(settings: Settings, clock: SimClock | None = None) -> MockState:
@@ -45,12 +49,12 @@ def build_state(settings: Settings, clock: SimClock | None = None) -> MockState:
     shared: dict[str, Any] = {}
     anchor = None
     if settings.state_path is not None:
-        db = persistence.Database(settings.state_path)
-        anchor = persistence.SqliteAnchor(db)
+        db = sqlite.Database(settings.state_path)
+        anchor = sqlite.SqliteAnchor(db)
         shared = {
-            "store": persistence.SqliteRunStore(db),
-            "outbox": persistence.SqliteOutbox(db),
-            "offsets": persistence.SqliteOffsets(db),
+            "store": sqlite.SqliteRunStore(db),
+            "outbox": sqlite.SqliteOutbox(db),
+            "offsets": sqlite.SqliteOffsets(db),
             "changes": Changes(poll_s=0.25),
         }
     if clock is None:

@@ -6,17 +6,17 @@ import random
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 
-from mockserver.changes import Changes
-from mockserver.clock import SimClock
-from mockserver.faults import FaultBook
-from mockserver.identity import IdSource
-from mockserver.journal import Journal
-from mockserver.outbox import Outbox, OutboxStore
-from mockserver.scenarios import Scenario
+from contract_tests.spec import Spec
+from mockserver.core.clock import SimClock
+from mockserver.core.faults import FaultBook
+from mockserver.core.ids import IdSource
+from mockserver.core.scenario import Scenario
+from mockserver.core.workflows import Catalogue
 from mockserver.settings import Settings
-from mockserver.spec import Spec
-from mockserver.store import RunRepository, RunStore
-from mockserver.workflows import Catalogue
+from mockserver.storage.changes import Changes
+from mockserver.storage.memory import Outbox, RunStore
+from mockserver.storage.protocols import OutboxStore, RunRepository
+from mockserver.web.journal import Journal
 
 
 @dataclass

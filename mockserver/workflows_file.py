@@ -14,8 +14,8 @@ from typing import Any
 import jsonschema_rs
 import yaml
 
-from mockserver.scenarios import OUTCOMES, Scenario
-from mockserver.workflows import BUILTIN, Node, Rule, Workflow, workflow_id
+from mockserver.core.scenario import OUTCOMES, Scenario
+from mockserver.core.workflows import BUILTIN, Node, Rule, Workflow, workflow_id
 
 _DURATION: dict[str, Any] = {
     "anyOf": [

@@ -11,9 +11,9 @@ import pytest
 import uvicorn
 
 from mockserver import Settings, create_app
-from mockserver.clock import ManualClock
+from mockserver.core.clock import ManualClock
+from mockserver.core.workflows import BUILTIN
 from mockserver.process import free_port
-from mockserver.workflows import BUILTIN
 
 KEY = {"X-API-Key": "key-a"}
 OTHER_KEY = {"X-API-Key": "key-b"}

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from contract_tests.spec import Spec
 from mockserver import Settings, create_app
-from mockserver.clock import ManualClock
-from mockserver.spec import Spec
+from mockserver.core.clock import ManualClock
 from tests.conftest import KEY, OTHER_KEY, QA
 
 SPEC = Spec(Settings().spec_path)

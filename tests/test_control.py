@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from mockserver import Settings, create_app
-from mockserver.clock import ManualClock
+from mockserver.core.clock import ManualClock
 from tests import sse
 from tests.conftest import KEY, OTHER_KEY, QA, LiveServer
 from tests.receiver import receiver

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mockserver import Settings, create_app
-from mockserver.clock import ManualClock
+from mockserver.core.clock import ManualClock
 from tests.conftest import KEY, OTHER_KEY, QA
 
 RUNS = f"/v1/workflows/{QA.id}/runs"

@@ -8,9 +8,9 @@ from typing import Any
 import httpx
 import pytest
 
+from contract_tests.spec import Spec
 from mockserver import Settings, create_app
-from mockserver.clock import ManualClock
-from mockserver.spec import Spec
+from mockserver.core.clock import ManualClock
 from tests import sse
 from tests.conftest import KEY, OTHER_KEY, QA, LiveServer
 from tests.receiver import receiver

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mockserver.lifecycle import (
+from mockserver.core.lifecycle import (
     LEGAL_MOVES,
     TERMINAL,
     IllegalMove,

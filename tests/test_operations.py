@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from connexion import utils
 
-from mockserver import encoding
+from mockserver.web import encoding
 from tests.conftest import KEY, QA
 
 RUNS = f"/v1/workflows/{QA.id}/runs"

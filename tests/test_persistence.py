@@ -13,11 +13,12 @@ import httpx
 import pytest
 
 from mockserver import Settings, create_app
-from mockserver.lifecycle import Step, Timeline
-from mockserver.persistence import Database, SqliteRunStore, decode_run, encode_run
+from mockserver.core.faults import RequestFaults
+from mockserver.core.lifecycle import Step, Timeline
+from mockserver.core.models import Run
 from mockserver.process import free_port, running_mock
-from mockserver.scenarios import RequestFaults
-from mockserver.store import Run, RunStore
+from mockserver.storage.memory import RunStore
+from mockserver.storage.sqlite import Database, SqliteRunStore, decode_run, encode_run
 from tests.conftest import KEY, QA
 from tests.receiver import receiver
 

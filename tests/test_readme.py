@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mockserver.workflows import BUILTIN
+from mockserver.core.workflows import BUILTIN
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 

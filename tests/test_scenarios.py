@@ -8,9 +8,11 @@ from typing import Any
 import pytest
 
 from mockserver import Settings, create_app
-from mockserver.clock import ManualClock
-from mockserver.scenarios import Scenario, parse_duration, parse_prefer, plan
-from mockserver.workflows import BUILTIN, Node, Rule, Workflow
+from mockserver.core.clock import ManualClock
+from mockserver.core.planning import plan
+from mockserver.core.prefer import parse_prefer
+from mockserver.core.scenario import Scenario, parse_duration
+from mockserver.core.workflows import BUILTIN, Node, Rule, Workflow
 from tests.conftest import KEY, QA
 
 SAMPLE = Path(__file__).resolve().parent.parent / "examples" / "workflows.yaml"

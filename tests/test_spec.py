@@ -10,10 +10,10 @@ import yaml
 from openapi_spec_validator import validate
 
 from contract_tests import contract
-from mockserver import lifecycle
+from contract_tests.spec import Spec
 from mockserver.app import CONTROL_SPEC, create_app
+from mockserver.core import lifecycle
 from mockserver.settings import Settings
-from mockserver.spec import Spec
 
 SPEC_PATH = Settings().spec_path
 SPEC = Spec(SPEC_PATH)

@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
+from contract_tests.spec import Spec
 from mockserver import Settings
-from mockserver.spec import Spec
-from mockserver.webhooks import DELIVERY_HEADER, SIGNATURE_HEADER, signature
+from mockserver.core.webhook_policy import DELIVERY_HEADER, SIGNATURE_HEADER, signature
 from tests import sse
 from tests.conftest import KEY, QA, LiveServer, free_port, serving
 from tests.receiver import receiver
@@ -106,7 +106,7 @@ def test_a_dead_receiver_gets_bounded_attempts_and_the_server_stays_healthy(
 
 def test_webhook_waits_for_the_manual_clock() -> None:
     from mockserver import create_app
-    from mockserver.clock import ManualClock
+    from mockserver.core.clock import ManualClock
 
     clock = ManualClock()
     app = create_app(Settings(webhook_backoff_s=0.01), clock=clock)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from mockserver.encoding import dumps
+from mockserver.web.encoding import dumps
 
 
 def header(scope: Any, name: bytes) -> str | None:

@@ -11,10 +11,21 @@ import random
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from mockserver.precedence import fill
-from mockserver.scenarios import RequestFaults
+from mockserver.core.precedence import fill
 
 WEBHOOK = "webhook"
+
+
+@dataclass(frozen=True, slots=True)
+class RequestFaults:
+    """Faults asked for by one request's Prefer header."""
+
+    latency_ms: tuple[int, int] | None = None
+    status: int | None = None  # answer this request with 429 or 503
+    sse_cut_after: int | None = None
+    webhook_fail_times: int | None = None
+    webhook_duplicates: int | None = None
+    webhook_delay_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

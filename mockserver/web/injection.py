@@ -10,11 +10,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from mockserver.asgi import header, send_json
-from mockserver.faults import Faults
-from mockserver.identity import workspace_of
-from mockserver.scenarios import parse_prefer
+from mockserver.core.faults import Faults
+from mockserver.core.ids import workspace_of
+from mockserver.core.prefer import parse_prefer
 from mockserver.state import MockState
+from mockserver.web.asgi import header, send_json
 
 
 class FaultInjection:

@@ -26,8 +26,8 @@ from connexion.validators import (
     TextResponseBodyValidator,
 )
 
-from mockserver.dialect import to_json_schema
-from mockserver.errors import ErrorItem, ValidationProblem
+from contract_tests.dialect import to_json_schema
+from mockserver.web.errors import ErrorItem, ValidationProblem
 
 Loc = list[str | int]
 

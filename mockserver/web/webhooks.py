@@ -10,37 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fnmatch
-import hashlib
-import hmac
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
 import httpx
 
-from mockserver import payloads
-from mockserver.encoding import dumps
-from mockserver.faults import WEBHOOK, Faults
-from mockserver.identity import delivery_id
-from mockserver.outbox import Attempt, Delivery
+from mockserver.core import render
+from mockserver.core.faults import WEBHOOK, Faults
+from mockserver.core.ids import delivery_id
+from mockserver.core.models import Attempt, Delivery
+from mockserver.core.webhook_policy import DELIVERY_HEADER, SIGNATURE_HEADER, signature
 from mockserver.state import MockState
-
-DELIVERY_HEADER = "X-Noxus-Delivery-Id"
-SIGNATURE_HEADER = "X-Noxus-Signature"
-
-
-def signature(secret: str, body: bytes) -> str:
-    """`sha256=<hex>` of HMAC-SHA256(secret, raw body): what receivers recompute to verify."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def webhook_allowed(url: str, patterns: tuple[str, ...]) -> bool:
-    """Whether `url`'s host matches one of the allow-list patterns (none: all allowed)."""
-    if not patterns:
-        return True
-    host = (urlsplit(url).hostname or "").lower()
-    return any(fnmatch.fnmatchcase(host, pattern.lower()) for pattern in patterns)
+from mockserver.web.encoding import dumps
 
 
 def _wall() -> str:
@@ -95,7 +76,7 @@ class Dispatcher:
                 if workflow is None or run.callback_url is None:
                     state.outbox.drop(run_id)
                     continue
-                body = dumps(payloads.webhook_payload(run, workflow, snap))
+                body = dumps(render.webhook_payload(run, workflow, snap))
                 delivery = Delivery(delivery_id(run.id), run.id, workspace, run.callback_url, body)
                 if state.outbox.start(delivery, lease):
                     faults = Faults.from_request(run.faults).over(

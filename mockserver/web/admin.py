@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
-from mockserver.asgi import header, send_json
+from mockserver.web.asgi import header, send_json
 
 OPEN_PATHS = ("/_mock/health",)  # readiness probes need no secret
 

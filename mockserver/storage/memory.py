@@ -1,47 +1,15 @@
-"""The in-memory run store, partitioned by workspace."""
+"""The in-memory run store (partitioned by workspace) and webhook outbox."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
 
-from mockserver.lifecycle import Timeline
-from mockserver.scenarios import RequestFaults
+from mockserver.core.lifecycle import Timeline
+from mockserver.core.models import Delivery, Run
 
-
-@dataclass(frozen=True, slots=True)
-class Run:
-    """A run as created; its state at any time comes from `timeline`."""
-
-    id: str
-    workspace: str
-    workflow_id: str
-    input: Mapping[str, Any]
-    timeline: Timeline
-    node_ids: tuple[str, ...] | None = None
-    single_node_id: str | None = None
-    workflow_version_id: str | None = None
-    callback_url: str | None = None
-    # Webhook faults asked for by the create call's Prefer header.
-    faults: RequestFaults = field(default_factory=RequestFaults)
-    # Creation order breaks ties between runs created at the same instant.
-    sequence: int = 0
-
-
-class RunRepository(Protocol):
-    """What the handlers need from a run store (in memory here, SQLite in persistence)."""
-
-    def add(self, run: Run) -> Run: ...
-    def get(self, workspace: str, run_id: str) -> Run | None: ...
-    def find(self, run_id: str) -> Run | None: ...
-    def replace_timeline(self, run: Run, timeline: Timeline) -> Run: ...
-    def of_workflow(self, workspace: str, workflow_id: str) -> list[Run]: ...
-    def __len__(self) -> int: ...
-    def evict_finished(
-        self, count: int, now_of: Callable[[str], float], keep: frozenset[str] = frozenset()
-    ) -> list[Run]: ...
-    def clear(self, workspace: str | None = None) -> None: ...
+LOG_SIZE = 1000
 
 
 @dataclass
@@ -98,3 +66,48 @@ class RunStore:
             self._runs.clear()
         else:
             self._runs.pop(workspace, None)
+
+
+class Outbox:
+    """Runs waiting for their webhook, and the deliveries made (the last LOG_SIZE kept).
+
+    The in-memory outbox; persistence.SqliteOutbox keeps the same in a state file, shared
+    by worker processes and surviving restarts.
+    """
+
+    def __init__(self) -> None:
+        self._expected: dict[str, str] = {}  # run id -> workspace
+        self._log: deque[Delivery] = deque(maxlen=LOG_SIZE)
+
+    def expect(self, workspace: str, run_id: str) -> None:
+        self._expected[run_id] = workspace
+
+    def expected(self) -> list[tuple[str, str]]:
+        """(workspace, run id) of the runs whose webhook is still to be sent."""
+        return [(workspace, run_id) for run_id, workspace in self._expected.items()]
+
+    def start(self, delivery: Delivery, lease_s: float) -> bool:
+        """Turn an expected run into its one delivery; False if another took it first."""
+        if self._expected.pop(delivery.run_id, None) is None:
+            return False
+        self._log.append(delivery)
+        return True
+
+    def drop(self, run_id: str) -> None:
+        self._expected.pop(run_id, None)
+
+    def save(self, delivery: Delivery, lease_s: float) -> None:
+        """Record the delivery's progress (in memory it is the same object)."""
+
+    def orphans(self, lease_s: float) -> list[Delivery]:
+        """Pending deliveries nobody is sending (after a restart); none in memory."""
+        return []
+
+    def deliveries(self, workspace: str | None = None) -> list[Delivery]:
+        return [d for d in self._log if workspace is None or d.workspace == workspace]
+
+    def forget(self, workspace: str | None = None) -> None:
+        if workspace is None:
+            self._expected.clear()
+        else:
+            self._expected = {k: v for k, v in self._expected.items() if v != workspace}

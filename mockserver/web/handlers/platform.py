@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockserver import payloads
-from mockserver.identity import workspace_of
+from mockserver.core import render
+from mockserver.core.ids import workspace_of
 
 
 async def list_nodes(user: str) -> list[dict[str, Any]]:
@@ -14,4 +14,4 @@ async def list_nodes(user: str) -> list[dict[str, Any]]:
 
 
 async def get_me(user: str) -> dict[str, Any]:
-    return payloads.api_key_body(workspace_of(user))
+    return render.api_key_body(workspace_of(user))

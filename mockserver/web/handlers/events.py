@@ -14,12 +14,13 @@ from typing import Any
 from connexion import request
 from starlette.responses import StreamingResponse
 
-from mockserver import events
-from mockserver.errors import ApiError
-from mockserver.faults import Faults
-from mockserver.identity import workspace_of
-from mockserver.scenarios import parse_prefer
+from mockserver.core import event_log
+from mockserver.core.faults import Faults
+from mockserver.core.ids import workspace_of
+from mockserver.core.prefer import parse_prefer
 from mockserver.state import MockState
+from mockserver.web import sse
+from mockserver.web.errors import ApiError
 
 HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
@@ -36,7 +37,7 @@ class RunEvents:
         if self._open >= self._state.settings.max_streams:
             raise ApiError(503, "Too many open event streams; retry later", retry_after=1)
         # The standard header wins over the query parameter when both are given.
-        resume = events.parse_event_id(request.headers.get("last-event-id") or etag)
+        resume = event_log.parse_event_id(request.headers.get("last-event-id") or etag)
         asked = Faults.from_request(parse_prefer(request.headers.get("prefer")).faults)
         cut = asked.over(self._state.faults.effective(workspace, "getRunEvents")).sse_cut_after
         body = self._frames(workspace, run_id, resume, cut)
@@ -59,23 +60,23 @@ class RunEvents:
         keepalive = state.settings.sse_keepalive_s
         quiet_since = time.monotonic()
         sent = 0
+        cursor = event_log.EventCursor(run_id)
         while True:
             run = state.store.get(workspace, run_id)
             if run is None:  # reset under our feet
                 return
             now = state.now(workspace)
-            released = events.run_events(run.id, run.timeline, now)
-            for event in events.after(released, last_id):
+            for event in event_log.after(cursor.released(run.timeline, now), last_id):
                 if cut_after is not None and sent >= cut_after:
                     return  # injected fault: the connection drops mid-run
-                yield events.frame(event)
+                yield sse.frame(event)
                 sent += 1
-                last_id = events.parse_event_id(event.id)
+                last_id = event_log.parse_event_id(event.id)
                 quiet_since = time.monotonic()
-            if released and released[-1].final:
+            if cursor.finished:
                 return
             if time.monotonic() - quiet_since >= keepalive:
-                yield events.KEEPALIVE
+                yield sse.KEEPALIVE
                 quiet_since = time.monotonic()
             until_ping = keepalive - (time.monotonic() - quiet_since)
             due = run.timeline.next_moment_after(now)

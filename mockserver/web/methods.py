@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from mockserver.asgi import send_json
+from mockserver.web.asgi import send_json
 
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 

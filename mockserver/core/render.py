@@ -7,9 +7,9 @@ import math
 from datetime import UTC, datetime
 from typing import Any
 
-from mockserver.lifecycle import Snapshot
-from mockserver.store import Run
-from mockserver.workflows import Workflow
+from mockserver.core.lifecycle import Snapshot
+from mockserver.core.models import Run
+from mockserver.core.workflows import Workflow
 
 JSON = dict[str, Any]
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockserver import payloads
-from mockserver.errors import ApiError, ErrorItem, ValidationProblem
-from mockserver.faults import FaultRule, Faults
-from mockserver.identity import workspace_of
-from mockserver.lifecycle import IllegalMove, Timeline
-from mockserver.payloads import timestamp
+from mockserver.core import render
+from mockserver.core.faults import FaultRule, Faults
+from mockserver.core.ids import workspace_of
+from mockserver.core.lifecycle import IllegalMove, Timeline
+from mockserver.core.models import Run
+from mockserver.core.render import timestamp
 from mockserver.state import MockState
-from mockserver.store import Run
+from mockserver.web.errors import ApiError, ErrorItem, ValidationProblem
 
 
 def _workspace(body_or_key: dict[str, Any] | str | None) -> str | None:
@@ -82,7 +82,7 @@ class Control:
         workflow = self._state.catalogue.get(run.workflow_id)
         assert workflow is not None
         snap = run.timeline.snapshot_at(self._state.now(run.workspace))
-        return payloads.simplified_run(run, workflow, snap)
+        return render.simplified_run(run, workflow, snap)
 
     async def advance_run(self, run_id: str) -> dict[str, Any]:
         return self._move(run_id, lambda tl, now: tl.advance(now))

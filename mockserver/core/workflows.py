@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from mockserver.scenarios import Scenario
+from mockserver.core.scenario import Scenario
 
 NodeKind = Literal["input", "process", "output"]
 

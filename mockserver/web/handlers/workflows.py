@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockserver import payloads
-from mockserver.errors import ApiError
-from mockserver.identity import workspace_of
+from mockserver.core import render
+from mockserver.core.ids import workspace_of
 from mockserver.state import MockState
+from mockserver.web.errors import ApiError
 
 
 class Workflows:
@@ -18,4 +18,4 @@ class Workflows:
         workflow = self._state.catalogue.get(workflow_id)
         if workflow is None:
             raise ApiError(404, f"Workflow {workflow_id} not found")
-        return payloads.workflow_body(workflow, workspace_of(user))
+        return render.workflow_body(workflow, workspace_of(user))

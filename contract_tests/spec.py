@@ -10,7 +10,7 @@ from typing import Any
 import jsonschema_rs
 import yaml
 
-from mockserver.dialect import to_json_schema
+from contract_tests.dialect import to_json_schema
 
 
 class Spec:

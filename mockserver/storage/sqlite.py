@@ -14,11 +14,11 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
-from mockserver.clock import Anchor
-from mockserver.lifecycle import Moment, NodeChange, Snapshot, Timeline
-from mockserver.outbox import LOG_SIZE, Attempt, Delivery
-from mockserver.scenarios import RequestFaults
-from mockserver.store import Run
+from mockserver.core.clock import Anchor
+from mockserver.core.faults import RequestFaults
+from mockserver.core.lifecycle import Moment, NodeChange, Snapshot, Timeline
+from mockserver.core.models import Attempt, Delivery, Run
+from mockserver.storage.memory import LOG_SIZE
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (

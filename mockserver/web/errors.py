@@ -21,7 +21,7 @@ from connexion.exceptions import (
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 
-from mockserver.encoding import dumps
+from mockserver.web.encoding import dumps
 
 logger = logging.getLogger("mockserver")
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from mockserver.asgi import header
-from mockserver.identity import workspace_of
+from mockserver.core.ids import workspace_of
+from mockserver.web.asgi import header
 
 SIZE = 1000
 

@@ -7,15 +7,16 @@ from typing import Any
 
 from connexion import request
 
-from mockserver import payloads
-from mockserver.errors import ApiError, ErrorItem, ValidationProblem
-from mockserver.identity import workspace_of
-from mockserver.lifecycle import IllegalMove
-from mockserver.scenarios import parse_prefer, plan, select_nodes
+from mockserver.core import render
+from mockserver.core.ids import workspace_of
+from mockserver.core.lifecycle import IllegalMove
+from mockserver.core.models import Run
+from mockserver.core.planning import plan, select_nodes
+from mockserver.core.prefer import parse_prefer
+from mockserver.core.webhook_policy import webhook_allowed
+from mockserver.core.workflows import Workflow
 from mockserver.state import MockState
-from mockserver.store import Run
-from mockserver.webhooks import webhook_allowed
-from mockserver.workflows import Workflow
+from mockserver.web.errors import ApiError, ErrorItem, ValidationProblem
 
 Response = tuple[dict[str, Any], int, dict[str, str]] | dict[str, Any]
 
@@ -105,8 +106,8 @@ class Runs:
     ) -> dict[str, Any]:
         workflow = self._workflow(run.workflow_id)
         snap = run.timeline.snapshot_at(self._state.now(run.workspace))
-        render = payloads.run_output if output_only else payloads.simplified_run
-        return render(run, workflow, snap, by_id=use_output_ids)
+        body = render.run_output if output_only else render.simplified_run
+        return body(run, workflow, snap, by_id=use_output_ids)
 
     async def create(self, workflow_id: str, body: dict[str, Any], user: str) -> Response:
         run, headers = self._create(workflow_id, body, user)
@@ -147,7 +148,7 @@ class Runs:
 
     async def get_by_id(self, run_id: str, user: str) -> Response:
         run = self._run(user, run_id)
-        return payloads.run_no_io(run, run.timeline.snapshot_at(self._state.now(run.workspace)))
+        return render.run_no_io(run, run.timeline.snapshot_at(self._state.now(run.workspace)))
 
     async def list(
         self,
@@ -162,7 +163,7 @@ class Runs:
         size = size or page_size or 50
         chosen = runs[(page - 1) * size : page * size]
         items = [self._view(run) for run in chosen]
-        return payloads.page(items, total=len(runs), page=page, size=size)
+        return render.page(items, total=len(runs), page=page, size=size)
 
     async def stop(self, run_id: str, user: str) -> Response:
         run = self._run(user, run_id)

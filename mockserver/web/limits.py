@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockserver.asgi import send_json
+from mockserver.web.asgi import send_json
 
 
 class RequestLimits:

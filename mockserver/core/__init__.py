@@ -1,0 +1,4 @@
+"""The pure core: lifecycle, scenarios, planning, workflows, faults, rendering.
+
+Standard library only; callers pass the time.
+"""

@@ -1,0 +1,1 @@
+"""Everything that knows HTTP, ASGI or connexion: middleware, handlers, errors, validators."""
