@@ -42,6 +42,8 @@ MEETS = {
     "webhook-outputs-differ": "test_poll_sse",
 }
 FAITHFUL = "faithful"
+# The module fixture runs the suite 15 times (4 at a time): minutes on a loaded 2-core machine.
+pytestmark = pytest.mark.timeout(900)
 CONFORMS = "test_operation_conforms"
 
 
