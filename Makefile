@@ -4,8 +4,10 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The spec's node tools (Spectral, openapi-typescript, tsc), pinned in clients/package-lock.json.
+NODE_STAMP := clients/node_modules/.installed
 
-.PHONY: serve test contract contract-thorough check lint typecheck format clean bench bench-quick bench-deps
+.PHONY: serve test contract contract-thorough check lint typecheck spectral format clean bench bench-quick bench-deps
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: no python3.11 or python3 found (set PYTHON=...)"; exit 1; }
@@ -13,9 +15,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
+$(NODE_STAMP): clients/package.json clients/package-lock.json
+	@command -v npm >/dev/null || { echo "error: npm (node 20) is needed for the spec tools"; exit 1; }
+	npm ci --prefix clients --no-audit --no-fund --loglevel=error
+	@touch $(NODE_STAMP)
+
 serve: $(STAMP)
 	$(BIN)/mockserver serve $(ARGS)
 
+# pytest's generated-clients test needs the node tools too (check installs them).
 test: check
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 	$(BIN)/contract-tests -q $(CONTRACT_ARGS)
@@ -27,7 +35,7 @@ contract: $(STAMP)
 contract-thorough: $(STAMP)
 	$(BIN)/contract-tests --profile thorough $(CONTRACT_ARGS)
 
-check: lint typecheck
+check: lint typecheck spectral
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -36,17 +44,21 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# openapi.yaml against Spectral's OpenAPI ruleset (.spectral.yaml): a warning fails too.
+spectral: $(NODE_STAMP)
+	clients/node_modules/.bin/spectral lint --fail-severity warn openapi.yaml
+
 format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis clients/node_modules
 
 # Longer QA runs, outside `make test`.
 .PHONY: fuzz
 fuzz: $(STAMP)
-	$(BIN)/python fuzz/campaign.py $(FUZZ_ARGS)
+	$(BIN)/python -m fuzz.campaign $(FUZZ_ARGS)
 
 .PHONY: soak
 soak: $(STAMP)

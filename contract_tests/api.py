@@ -83,10 +83,14 @@ class Api:
             body["callback_url"] = callback_url
         headers = {"Prefer": prefer} if prefer else {}
         suffix = "/sync" if sync else ""
-        return self.call(
+        # A transport error leaves the run counted: it may have been created all the same.
+        created = self.call(
             "POST", f"/v1/workflows/{self.workflow_id}/runs{suffix}", key=key, json=body,
             headers=headers,
         )  # fmt: skip
+        if created.status >= 300:
+            self.budget.refund()
+        return created
 
     def poll(self, run_id: str, **params: Any) -> Exchange:
         return self.call("GET", f"/v1/workflows/{self.workflow_id}/runs/{run_id}", params=params)

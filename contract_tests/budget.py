@@ -14,11 +14,18 @@ class RunBudget:
         self._lock = threading.Lock()
 
     def take(self) -> None:
-        """Count one run about to be created; skip the test (saying why) when none are left."""
+        """Hold one run about to be created; skip the test (saying why) when none are left.
+
+        Give it back with `refund()` when the create was not answered 2xx: only runs
+        created count."""
         with self._lock:
             if self.used >= self.limit:
                 pytest.skip(f"--max-runs {self.limit} reached: no more runs may be created")
             self.used += 1
+
+    def refund(self) -> None:
+        with self._lock:
+            self.used -= 1
 
     @property
     def left(self) -> int:

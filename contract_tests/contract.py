@@ -1,13 +1,15 @@
 """What the suite knows of the contract: openapi.yaml's schemas and the run's legal moves.
 
-Schemas come from the spec file (compiled by the mock's spec loader, which only reads
-YAML; the suite uses nothing else of the mock). The legal moves are read from the spec's
-`RunStatus` description, never copied from the mock.
+Schemas come from the spec file (compiled by the suite's own loader, spec.py). The legal
+moves are read from the spec's `RunStatus` `x-transitions`, the webhook's delivery-id header
+from its callback, never copied from the mock. What the spec marks `x-mock` is not the
+public contract: the suite neither sends it (schemathesis sees `public_document()`) nor
+judges it.
 """
 
 from __future__ import annotations
 
-import re
+import copy
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -22,19 +24,61 @@ def spec() -> Spec:
     return Spec(SPEC_PATH)
 
 
+def resolve(pointer: str, document: Any = None) -> Any:
+    """The node at JSON pointer `pointer` (RFC 6901); KeyError when there is none."""
+    node = spec().document if document is None else document
+    for raw in pointer.split("/")[1:]:
+        part = raw.replace("~1", "/").replace("~0", "~")
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    return node
+
+
+@cache
+def _public() -> dict[str, Any]:
+    document = spec().document
+    mocked = {
+        f"#/components/{kind}/{name}"
+        for kind, members in document.get("components", {}).items()
+        for name, member in members.items()
+        if isinstance(member, dict) and member.get("x-mock") is True
+    }
+
+    def public(node: Any) -> bool:
+        if not isinstance(node, dict):
+            return True
+        return node.get("x-mock") is not True and node.get("$ref") not in mocked
+
+    def strip(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: strip(v) for k, v in node.items() if k != "x-mock" and public(v)}
+        if isinstance(node, list):
+            return [strip(item) for item in node if public(item)]
+        return node
+
+    return strip(document)  # type: ignore[no-any-return]
+
+
+def public_document() -> dict[str, Any]:
+    """openapi.yaml without what it marks `x-mock` (the `Prefer` parameter, ...); a copy."""
+    return copy.deepcopy(_public())
+
+
+@cache
+def delivery_id_header() -> str:
+    """The webhook header the callback marks `x-delivery-id`, lower-cased."""
+    from contract_tests.rules import WEBHOOK  # rules name the same spec location
+
+    callback = resolve(WEBHOOK)
+    names = [p["name"] for p in callback.get("parameters", []) if p.get("x-delivery-id")]
+    if len(names) != 1:
+        raise RuntimeError(f"the webhook callback marks {names} as x-delivery-id, not one")
+    return str(names[0]).lower()
+
+
 @cache
 def legal_moves() -> dict[str, frozenset[str]]:
-    """`a->b|c` pairs read from the RunStatus description, for every status of its enum."""
-    status = spec().document["components"]["schemas"]["RunStatus"]
-    text = re.sub(r"\|\s+", "|", status["description"])
-    moves: dict[str, frozenset[str]] = {name: frozenset() for name in status["enum"]}
-    for source, targets in re.findall(r"(\w+)->([\w|]+)", text):
-        if source not in moves or not set(targets.split("|")) <= set(moves):
-            raise RuntimeError(
-                f"RunStatus description names an unknown status: {source}->{targets}"
-            )
-        moves[source] = frozenset(targets.split("|"))
-    return moves
+    """Each status and the statuses it may change to: RunStatus's `x-transitions`."""
+    return spec().transitions
 
 
 def terminal() -> frozenset[str]:

@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from contract_tests import rules
-from contract_tests.contract import schema_errors
+from contract_tests.contract import delivery_id_header, schema_errors
 from contract_tests.exchange import Exchange
 from contract_tests.receiver import Delivery, Receiver
 from contract_tests.rules import require
@@ -18,31 +18,33 @@ def check_deliveries(
     receiver: Receiver, token: str, run: dict[str, Any], created: Exchange, timeout: float
 ) -> Delivery:
     """Wait for the webhook of terminal `run` (bounded) and check every attempt; the
-    acknowledged delivery."""
+    acknowledged delivery.
+
+    Delivery is at least once (the callback's description): a copy of the same delivery
+    (same id, same body) after the acknowledgement is allowed; a second delivery id is not.
+    """
     __tracebackhide__ = True
     receiver.wait_for(token, 1, timeout)
     time.sleep(SETTLE_S)
     hits = receiver.deliveries(token)
     acknowledged = [d for d in hits if d.answered < 300]
-    require(
-        rules.HOOK_ONCE,
-        len(acknowledged) == 1,
-        f"{len(acknowledged)} acknowledged deliveries ({len(hits)} attempts) for run {run['id']}",
-        created,
-        *hits,
-    )
     ids = {d.delivery_id for d in hits}
     require(
-        rules.HOOK_RETRY,
-        len(ids) == 1 and None not in ids,
-        f"attempts carry delivery ids {sorted(map(str, ids))}; expected one, the same on each",
+        rules.HOOK_ONCE,
+        bool(acknowledged) and len({d.delivery_id for d in acknowledged}) == 1,
+        f"{len(acknowledged)} acknowledged attempts ({len(hits)} in all) for run {run['id']}, "
+        f"delivery ids {sorted(map(str, ids))}",
         created,
         *hits,
     )
+    header = delivery_id_header()
+    missing = [n for n, d in enumerate(hits, 1) if not d.delivery_id]
+    require(rules.HOOK_SCHEMA, not missing, f"attempt(s) {missing} lack {header}", created, *hits)
     require(
-        rules.HOOK_ONCE,
-        hits[-1] is acknowledged[0],
-        "attempts went on after one was acknowledged",
+        rules.HOOK_RETRY,
+        len(ids) == 1 and len({d.raw for d in hits}) == 1,
+        f"attempts carry delivery ids {sorted(map(str, ids))} and "
+        f"{len({d.raw for d in hits})} distinct bodies; expected one of each",
         created,
         *hits,
     )

@@ -29,7 +29,7 @@ def check_stream(stream: EventStream) -> list[dict[str, Any]]:
         stream,
     )
     bodies: list[dict[str, Any]] = []
-    for frame in stream.frames:
+    for index, frame in enumerate(stream.frames):
         body = frame.body()
         problem = (
             "no `event: message`"
@@ -41,7 +41,8 @@ def check_stream(stream: EventStream) -> list[dict[str, Any]]:
             else "; ".join(schema_errors("RunEvent", body))
             or ("redisId differs from id" if body.get("redisId") != frame.id else "")
         )
-        require(rules.SSE_FORMAT, not problem, f"frame {frame.lines}: {problem}", stream)
+        problem = problem and f"event {index} {frame.lines}: {problem}"
+        require(rules.SSE_FORMAT, not problem, problem, stream.at(index))
         bodies.append(body)
     require(
         rules.SSE_FORMAT,
@@ -56,21 +57,22 @@ def check_stream(stream: EventStream) -> list[dict[str, Any]]:
 
 def _check_order(stream: EventStream, bodies: list[dict[str, Any]]) -> None:
     keys = [event_key(frame.id) for frame in stream.frames]
-    for before, after in pairwise(keys):
+    for index, (before, after) in enumerate(pairwise(keys), 1):
         require(
             rules.SSE_ORDER,
             before is not None and after is not None and after > before,
-            f"event id {after} does not follow {before}",
-            stream,
+            f"event {index}'s id {after} does not follow {before}",
+            stream.at(index - 1, index),
         )
-    states = [b["data"] for b in bodies if b["type"] == "state"]
-    for old, new in pairwise(states):
+    states = [(i, b["data"]) for i, b in enumerate(bodies) if b["type"] == "state"]
+    for (i, old), (j, new) in pairwise(states):
         moved = old["status"] == new["status"] or new["status"] in reachable(old["status"])
         require(
             rules.SSE_ORDER,
             moved and new["progress"] >= old["progress"],
-            f"state {old['status']}/{old['progress']} -> {new['status']}/{new['progress']}",
-            stream,
+            f"state {old['status']}/{old['progress']} (event {i}) -> "
+            f"{new['status']}/{new['progress']} (event {j})",
+            stream.at(i, j),
         )
 
 
@@ -81,10 +83,10 @@ def _check_end(stream: EventStream, bodies: list[dict[str, Any]]) -> None:
         stream.ended and finals == [len(bodies) - 1] and bool(bodies),
         f"{len(bodies)} events, workflow_status at {finals}, "
         + ("closed by the server" if stream.ended else "still open when the suite gave up"),
-        stream,
+        stream.at(*finals),
     )
     final = bodies[-1]["data"]["workflow_status"]
-    require(rules.SSE_END, final in TERMINAL, f"workflow_status {final!r}", stream)
+    require(rules.SSE_END, final in TERMINAL, f"workflow_status {final!r}", stream.at(-1))
 
 
 def terminal_status(bodies: list[dict[str, Any]]) -> str:

@@ -44,6 +44,22 @@ class Exchange:
             secrets=secrets,
         )
 
+    @classmethod
+    def of_schemathesis(cls, response: Any, secrets: Mapping[str, str]) -> Exchange:
+        """From a schemathesis Response (its request is a requests.PreparedRequest)."""
+        request = response.request
+        body = request.body or b""
+        return cls(
+            method=str(request.method),
+            url=str(request.url),
+            request_headers=_interesting(httpx.Headers(dict(request.headers))),
+            request_body=body.encode() if isinstance(body, str) else bytes(body),
+            status=int(response.status_code),
+            response_headers={k: ", ".join(v) for k, v in response.headers.items()},
+            response_body=bytes(response.content or b""),
+            secrets=secrets,
+        )
+
     def json(self) -> Any:
         return json.loads(self.response_body)
 

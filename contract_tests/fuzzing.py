@@ -6,29 +6,40 @@
 - Two checks of the suite's own: a 422 carries the documented `detail` list, and every
   response is counted so that a run that saw no 2xx at all fails (a wrong key must not
   pass silently: schemathesis accepts a documented 401 as a valid answer).
-- `Prefer` is not generated but fixed to `duration=1s` (short runs where honoured).
-- Generated bodies are steered, keeping valid values valid and invalid ones invalid:
-  an http(s) `callback_url` points at the suite's receiver (the implementation must not
-  be sent to post webhooks to random hosts), and valid `node_ids` / `single_node_id`
-  become null (which nodes exist is not in the spec; unknown ones are a documented 422).
+- schemathesis sees the public contract only (`contract.public_document()`): what the
+  spec marks `x-mock`, such as the `Prefer` header, is never generated or sent.
+- Generated requests are steered, keeping valid values valid and invalid ones invalid:
+  a valid `workflow_id` becomes the configured one (--workflow-id) and a valid `input`
+  the configured one (--run-input), so a backend that only knows its own workflows is
+  exercised, not just answering 404; an http(s) `callback_url` points at the suite's
+  receiver (the implementation must not be sent to post webhooks to random hosts), and
+  valid `node_ids` / `single_node_id` become null (which nodes exist is not in the spec;
+  unknown ones are a documented 404).
+- A schemathesis failure is reported as the suite rule its check stands for
+  (`rules.CHECKS`), with the exchange and a curl line that reads keys from `$CONTRACT_*`.
 """
 
 from __future__ import annotations
 
+import re
+import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from unittest.mock import patch
 
 import schemathesis
 from schemathesis import GenerationMode
+from schemathesis.core.failures import CustomFailure, Failure, FailureGroup
 
 from contract_tests import rules
-from contract_tests.contract import SPEC_PATH, schema_errors
+from contract_tests.contract import public_document, schema_errors
+from contract_tests.exchange import Exchange
 from contract_tests.options import Options
+from contract_tests.rules import ContractViolation
 
 CREATE_OPERATIONS = {"createRun", "createSyncRun"}
 EXCLUDED_CHECKS = ["ignored_auth"]
-SHORT_RUN = "duration=1s"
 
 
 @dataclass
@@ -78,11 +89,16 @@ def _is_error_item(item: Any) -> bool:
     )
 
 
-def steer(case: Any) -> None:
+def steer(case: Any, workflow_id: str, run_input: dict[str, Any]) -> None:
     """Applied to every case before it is sent (hooks do not reach the coverage phase)."""
+    path = case.path_parameters
+    if isinstance(path, dict) and "workflow_id" in path and _uuid(path["workflow_id"]):
+        path["workflow_id"] = workflow_id
     body = case.body
     if not isinstance(body, dict):
         return
+    if _valid("input", body):
+        body["input"] = dict(run_input)
     if _valid("callback_url", body) and body["callback_url"] is not None:
         body["callback_url"] = OBSERVED.callback_url or body["callback_url"]
     for name in ("node_ids", "single_node_id"):
@@ -90,9 +106,37 @@ def steer(case: Any) -> None:
             body[name] = None
 
 
+def _uuid(value: Any) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return isinstance(value, str) and len(value) == 36
+
+
 def _valid(name: str, body: dict[str, Any]) -> bool:
     """Whether body[name] is present and valid by itself, as the spec says."""
     return name in body and not schema_errors("RunRequest", {"input": {}, name: body[name]})
+
+
+def violation(group: FailureGroup, response: Any, secrets: Mapping[str, str]) -> ContractViolation:
+    """schemathesis' failures on one response, as the suite rule of the first one."""
+    failures = list(group.exceptions)
+    named = [(_rule_of(f), f) for f in failures]
+    problem = "; ".join(f"[{rule.id}] {f.title}: {f.message}".strip() for rule, f in named)
+    return ContractViolation(named[0][0], problem, [Exchange.of_schemathesis(response, secrets)])
+
+
+def _rule_of(failure: Failure) -> rules.Rule:
+    if isinstance(failure, CustomFailure):  # our own checks name their rule first
+        found = re.match(r"\[([\w.-]+)\]", failure.message or failure.title)
+        rule = rules.by_id(found.group(1)) if found else None
+        if rule is not None:
+            return rule
+    for check in type(failure).checks:
+        if check in rules.CHECKS:
+            return rules.CHECKS[check]
+    return rules.RESPONSE_SCHEMA if "schema" in failure.title.lower() else rules.DOCUMENTED_STATUS
 
 
 def state_machine(schema: Any) -> Any:
@@ -115,18 +159,15 @@ def state_machine(schema: Any) -> Any:
         return schema.as_state_machine()
 
 
-def load(options: Options, modes: list[GenerationMode]) -> Any:
+def load(options: Options, modes: list[GenerationMode], max_examples: int | None = None) -> Any:
     """The spec as schemathesis sees it, for `options`; the base URL is set per session."""
-    schema = schemathesis.openapi.from_path(str(SPEC_PATH))
+    schema = schemathesis.openapi.from_dict(public_document())
     schema.config.update(
-        # `Prefer` (mock-only, ignored by real backends) is fixed to short runs: a sync
-        # create blocks until its run ends, so a real-time mock would spend minutes there.
-        parameters={"workflow_id": options.workflow_id, "Prefer": SHORT_RUN},
-        request_timeout=options.run_timeout,
+        parameters={"workflow_id": options.workflow_id}, request_timeout=options.run_timeout
     )
     schema.config.generation.update(
         modes=modes,
-        max_examples=options.effort.fuzz_examples,
+        max_examples=max_examples or options.effort.fuzz_examples,
         deterministic=options.effort.derandomize,
         # X-API-Key is always the suite's key (sent with each call); missing and refused
         # keys are the auth rules' business (test_auth.py), like ignored_auth above.

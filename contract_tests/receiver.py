@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-DELIVERY_ID = "x-noxus-delivery-id"
+from contract_tests.contract import delivery_id_header
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,15 +29,17 @@ class Delivery:
 
     @property
     def delivery_id(self) -> str | None:
-        return self.headers.get(DELIVERY_ID)
+        return self.headers.get(delivery_id_header())
 
     def json(self) -> Any:
         return json.loads(self.raw)
 
     def describe(self) -> str:
-        shown = {k: v for k, v in self.headers.items() if k.startswith(("x-", "content-type"))}
-        body = self.raw.decode(errors="replace")[:1500]
-        return f"webhook POST {self.path} {shown}\n{body}\n(receiver answered {self.answered})"
+        lines = [f"> webhook POST {self.path}"]
+        lines += [f">   {name}: {value}" for name, value in self.headers.items()]
+        lines.append("> " + self.raw.decode(errors="replace")[:1500])
+        lines.append(f"< the suite's receiver answered {self.answered}")
+        return "\n".join(lines)
 
     def curl(self) -> str | None:
         return None  # the create request that caused it is the reproduction

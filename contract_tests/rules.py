@@ -1,16 +1,29 @@
-"""The rules the suite checks, each with a stable id that failures and JUnit reports name."""
+"""The rules the suite checks, each with a stable id and the place in openapi.yaml it enforces.
+
+Failures and JUnit reports name the rule id first, then the spec location, the problem, the
+evidence and a curl line. Plain module (no pytest): other tools import the catalogue.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
+
+SPEC_FILE = "openapi.yaml"
 
 
 @dataclass(frozen=True, slots=True)
 class Rule:
     id: str
     text: str
+    # JSON pointer into openapi.yaml of the text (or extension) the rule enforces
+    spec: str
+
+    @property
+    def cites(self) -> str:
+        return f"{SPEC_FILE}#{self.spec}"
 
 
 class Evidence(Protocol):
@@ -24,7 +37,17 @@ class ContractViolation(AssertionError):
 
     def __init__(self, rule: Rule, problem: str, evidence: Sequence[Evidence]) -> None:
         self.rule = rule
-        lines = [f"[{rule.id}] {rule.text}", f"problem: {problem}"]
+        self.lines = [f"[{rule.id}] {rule.text}", f"spec: {rule.cites}", f"problem: {problem}"]
+        self._evidence = evidence
+        super().__init__(self._text())
+
+    def add_case(self, values: str) -> None:
+        """Name the generated inputs that led here (hypothesis' own report leaves them out)."""
+        self.lines.insert(2, f"case: {values}")
+        self.args = (self._text(),)
+
+    def _text(self) -> str:
+        lines, evidence = list(self.lines), self._evidence
         for number, item in enumerate(evidence, 1):
             lines.append(f"evidence #{number}:")
             lines += ["    " + line for line in item.describe().splitlines()]
@@ -32,7 +55,7 @@ class ContractViolation(AssertionError):
         if curls:
             lines.append("reproduce:")
             lines += ["    " + c for c in curls]
-        super().__init__("\n".join(lines))
+        return "\n".join(lines)
 
 
 def require(rule: Rule, ok: bool, problem: str, *evidence: Evidence) -> None:
@@ -42,38 +65,217 @@ def require(rule: Rule, ok: bool, problem: str, *evidence: Evidence) -> None:
         raise ContractViolation(rule, problem, evidence)
 
 
-def R(rule_id: str, text: str) -> Rule:  # short: it reads as a table below
-    return Rule(rule_id, text)
+def shows_case(test: Callable[..., None]) -> Callable[..., None]:
+    """Put under @given: a ContractViolation names the generated values (simple ones)."""
+
+    @functools.wraps(test)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        __tracebackhide__ = True
+        try:
+            test(*args, **kwargs)
+        except ContractViolation as exc:
+            simple = (str, int, float, bool, type(None))
+            exc.add_case(
+                ", ".join(f"{k}={v!r}" for k, v in kwargs.items() if isinstance(v, simple))
+            )
+            raise
+
+    return wrapper
 
 
-KEY_ACCEPTED = R("auth.key-accepted", "the given API key gets 2xx answers")
-MISSING_KEY = R("auth.missing-key", "every /v1 operation answers 401 {detail} without X-API-Key")
-WRONG_KEY = R("auth.wrong-key", "every /v1 operation answers 401 {detail} to a refused key")
-ISOLATION = R("auth.isolation", "a run created under key A is invisible (404) to key B")
-LINKS = R("stateful.links", "the spec's links from create lead to answered (2xx) calls")
-SOME_2XX = R("conformance.some-2xx", "a conformance run that saw no 2xx at all fails")
-ERROR_SHAPE = R("conformance.validation-error", "a 422 body is {detail: [{loc, msg, type}, ...]}")
-RESPONSE_SCHEMA = R("spec.response-schema", "every body matches its schema in openapi.yaml")
-CREATED_QUEUED = R("lifecycle.created-queued", "a new run is answered with status queued")
-LEGAL_MOVES = R("lifecycle.legal-transitions", "observed statuses follow the legal moves")
-TERMINAL_FINAL = R("lifecycle.terminal-final", "a terminal run never changes again")
+def pointer(*parts: str) -> str:
+    """A JSON pointer (RFC 6901) from unescaped parts: `/` and `~` are escaped."""
+    return "".join("/" + p.replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+CREATE = pointer("paths", "/v1/workflows/{workflow_id}/runs", "post")
+LIST = pointer("paths", "/v1/workflows/{workflow_id}/runs", "get")
+EVENTS = pointer("paths", "/v1/runs/{run_id}/events", "get", "description")
+STOP = pointer("paths", "/v1/runs/{run_id}/stop", "post")
+WEBHOOK = CREATE + pointer("callbacks", "runFinished", "{$request.body#/callback_url}", "post")
+KEYS = "/components/securitySchemes/APIKeyHeader/description"
+RUN = "/components/schemas/SimplifiedRun/properties"
+
+ALL: list[Rule] = []
+
+
+def R(rule_id: str, text: str, spec: str) -> Rule:  # short: it reads as a table below
+    rule = Rule(rule_id, text, spec)
+    ALL.append(rule)
+    return rule
+
+
+KEY_ACCEPTED = R("auth.key-accepted", "the given API key gets 2xx answers", KEYS)
+MISSING_KEY = R(
+    "auth.missing-key", "every /v1 operation answers 401 {detail} without X-API-Key", KEYS
+)
+WRONG_KEY = R("auth.wrong-key", "every /v1 operation answers 401 {detail} to a refused key", KEYS)
+ISOLATION = R(
+    "auth.isolation", "key B sees none of key A's runs (404, unlisted) and cannot stop them", KEYS
+)
+LINKS = R(
+    "stateful.links",
+    "the spec's links from create lead to answered (2xx) calls",
+    CREATE + "/responses/200/links",
+)
+SOME_2XX = R("conformance.some-2xx", "a conformance run that saw no 2xx at all fails", KEYS)
+ERROR_SHAPE = R(
+    "conformance.validation-error",
+    "a 422 body is {detail: [{loc, msg, type}, ...]}",
+    "/components/responses/ValidationError",
+)
+RESPONSE_SCHEMA = R(
+    "spec.response-schema", "every body matches its schema in openapi.yaml", "/components/schemas"
+)
+NO_SERVER_ERROR = R(
+    "conformance.no-server-error",
+    "no request, valid or not, gets a 5xx it does not document",
+    "/paths",
+)
+DOCUMENTED_STATUS = R(
+    "conformance.documented-status",
+    "every status answered is documented for its operation",
+    "/paths",
+)
+CONTENT_TYPE = R(
+    "conformance.content-type",
+    "every answer has the content type its operation documents",
+    "/paths",
+)
+RESPONSE_HEADERS = R(
+    "conformance.response-headers",
+    "required response headers are sent (e.g. Retry-After on 429/503)",
+    "/components/headers/RetryAfter",
+)
+REJECTS_INVALID = R(
+    "conformance.rejects-invalid",
+    "a request the spec makes invalid is refused with a 4xx",
+    "/components/responses/ValidationError",
+)
+ACCEPTS_VALID = R(
+    "conformance.accepts-valid",
+    "a request the spec makes valid is not refused as invalid",
+    "/components/schemas/RunRequest",
+)
+METHODS = R("conformance.methods", "a method a path does not have is a 405 (with Allow)", "/paths")
+RESOURCES = R(
+    "stateful.resources", "a created run is there until stopped; an unknown one is 404", CREATE
+)
+CREATED_QUEUED = R(
+    "lifecycle.created-queued", "a new run is answered with status queued", CREATE + "/description"
+)
+LEGAL_MOVES = R(
+    "lifecycle.legal-transitions",
+    "observed statuses follow the legal moves",
+    "/components/schemas/RunStatus/x-transitions",
+)
+TERMINAL_FINAL = R(
+    "lifecycle.terminal-final",
+    "a terminal run never changes again",
+    "/components/schemas/RunStatus/description",
+)
 PROGRESS = R(
-    "lifecycle.progress", "progress is an integer 0..100, never decreases, 100 at completed"
+    "lifecycle.progress",
+    "progress is an integer 0..100, never decreases, 100 at completed",
+    RUN + "/progress/description",
 )
-FINISHED_AT = R("lifecycle.finished-at", "finished_at is set exactly when terminal, >= created_at")
-OUTPUT = R("lifecycle.output", "output is {} (or null) before completed and present at completed")
-ENDS = R("lifecycle.ends", "a run reaches a terminal status within --run-timeout")
-OUTCOME = R("lifecycle.prefer-outcome", "an honoured `Prefer: outcome=X` ends the run in X")
-STOP_LIVE = R("stop.non-terminal", "stopping a non-terminal run makes it stopped, for good")
+FINISHED_AT = R(
+    "lifecycle.finished-at",
+    "finished_at is set exactly when terminal, >= created_at",
+    RUN + "/finished_at/description",
+)
+OUTPUT = R(
+    "lifecycle.output",
+    "output is {} (or null) before completed and non-empty at completed",
+    RUN + "/output/description",
+)
+ENDS = R(
+    "lifecycle.ends",
+    "a run reaches a terminal status within --run-timeout",
+    CREATE + "/description",
+)
+OUTCOME = R(
+    "lifecycle.prefer-outcome",
+    "an outcome that Preference-Applied says was honoured is the run's end (x-mock)",
+    "/components/parameters/Prefer/description",
+)
+STOP_LIVE = R(
+    "stop.non-terminal",
+    "stopping a non-terminal run makes it stopped, for good",
+    STOP + "/description",
+)
 STOP_FINAL = R(
-    "stop.terminal-refused", "stopping a terminal run is 409 {detail} and changes nothing"
+    "stop.terminal-refused",
+    "stopping a terminal run is 409 {detail} and changes nothing",
+    STOP + "/description",
 )
-AGREE = R("channels.agree", "poll, SSE and webhook agree on the terminal status and output")
-SSE_FORMAT = R("sse.well-formed", "SSE frames are `event: message`, `id`, JSON `data` = RunEvent")
-SSE_ORDER = R("sse.ordered", "event ids strictly increase; states move legally, progress rises")
-SSE_END = R("sse.terminal-event", "the stream ends right after the event carrying workflow_status")
-SSE_RESUME = R("sse.resume", "resuming after an event id yields exactly the later events")
-HOOK_ONCE = R("webhook.exactly-once", "exactly one acknowledged webhook per terminal run")
-HOOK_SCHEMA = R("webhook.payload", "the webhook body is a WebhookPayload for this run")
-HOOK_RETRY = R("webhook.retry", "a refused delivery is retried with the same delivery id")
-PAGES = R("list.pagination", "pages are consistent: total, pages, size bound, no run twice")
+AGREE = R(
+    "channels.agree",
+    "poll, SSE and webhook agree on the terminal status and output",
+    "/components/schemas/WebhookPayload/properties/outputs/description",
+)
+SSE_FORMAT = R(
+    "sse.well-formed",
+    "SSE events are `event: message`, `id`, JSON `data` = RunEvent (non-event blocks ignored)",
+    EVENTS,
+)
+SSE_ORDER = R(
+    "sse.ordered", "event ids strictly increase; states move legally, progress rises", EVENTS
+)
+SSE_END = R(
+    "sse.terminal-event", "the stream ends right after the event carrying workflow_status", EVENTS
+)
+SSE_RESUME = R("sse.resume", "resuming after an event id yields exactly the later events", EVENTS)
+HOOK_ONCE = R(
+    "webhook.exactly-once",
+    "one logical delivery per terminal run (one delivery id), acknowledged",
+    WEBHOOK + "/description",
+)
+HOOK_SCHEMA = R(
+    "webhook.payload",
+    "the webhook body is a WebhookPayload for this run, with the delivery-id header",
+    WEBHOOK,
+)
+HOOK_RETRY = R(
+    "webhook.retry",
+    "a refused delivery is retried with the same delivery id and body",
+    WEBHOOK + "/description",
+)
+PAGES = R(
+    "list.pagination",
+    "pages are consistent: total, pages, size bound, newest first, no run twice",
+    LIST + "/description",
+)
+
+# schemathesis' checks, each judged as the suite rule it stands for
+CHECKS = {
+    "not_a_server_error": NO_SERVER_ERROR,
+    "status_code_conformance": DOCUMENTED_STATUS,
+    "content_type_conformance": CONTENT_TYPE,
+    "response_headers_conformance": RESPONSE_HEADERS,
+    "response_schema_conformance": RESPONSE_SCHEMA,
+    "negative_data_rejection": REJECTS_INVALID,
+    "positive_data_acceptance": ACCEPTS_VALID,
+    "missing_required_header": REJECTS_INVALID,
+    "unsupported_method": METHODS,
+    "allow_header_conformance": METHODS,
+    "use_after_free": RESOURCES,
+    "ensure_resource_availability": RESOURCES,
+}
+
+
+def by_id(rule_id: str) -> Rule | None:
+    return next((rule for rule in ALL if rule.id == rule_id), None)
+
+
+def table() -> str:
+    """The README's rule table (tests/test_contract_rules.py keeps the README in step)."""
+    rows = ["| rule | checks | spec |", "|---|---|---|"]
+    for rule in ALL:
+        text = rule.text.replace("|", "\\|")
+        rows.append(f"| `{rule.id}` | {text} | [`{rule.spec}`]({rule.cites}) |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(table())

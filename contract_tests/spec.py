@@ -28,6 +28,19 @@ class Spec:
     def status_enum(self) -> tuple[str, ...]:
         return tuple(self._document["components"]["schemas"]["RunStatus"]["enum"])
 
+    @property
+    def transitions(self) -> dict[str, frozenset[str]]:
+        """`RunStatus`'s `x-transitions`: each status and the statuses it may change to."""
+        status = self._document["components"]["schemas"]["RunStatus"]
+        moves = {name: frozenset(targets) for name, targets in status["x-transitions"].items()}
+        named = set(moves).union(*moves.values())
+        if named != set(status["enum"]):
+            raise ValueError(
+                f"{self.path}: RunStatus x-transitions name {sorted(named)}, "
+                f"its enum {sorted(status['enum'])}"
+            )
+        return moves
+
     def validator(self, component: str) -> Any:
         """A compiled validator for `components/schemas/<component>` (refs resolved)."""
         found = self._validators.get(component)

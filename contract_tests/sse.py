@@ -1,4 +1,9 @@
-"""A run's event stream as read off the wire: frames, comments, and whether it ended."""
+"""A run's event stream as read off the wire: events, other blocks, comments, whether it ended.
+
+Parsed as the SSE standard says: lines end in LF, CRLF or CR; a block is dispatched as an
+event only if it has `data`; blocks without it (`retry: 3000`, a lone `id:`) and comment
+lines are kept apart, as context, and never judged as malformed events.
+"""
 
 from __future__ import annotations
 
@@ -36,21 +41,19 @@ class EventStream:
     secrets: Mapping[str, str]
     status: int = 0
     content_type: str = ""
-    frames: list[Frame] = field(default_factory=list)
+    frames: list[Frame] = field(default_factory=list)  # the events
+    other_blocks: list[list[str]] = field(default_factory=list)  # blocks without `data`
     comments: list[str] = field(default_factory=list)
     # True when the server closed the stream; False when the suite gave up waiting
     ended: bool = False
     unterminated: list[str] = field(default_factory=list)
 
+    def at(self, *indexes: int) -> StreamEvidence:
+        """This stream as evidence that always shows the events at `indexes`."""
+        return StreamEvidence(self, frozenset(i % len(self.frames) for i in indexes if self.frames))
+
     def describe(self) -> str:
-        lines = [f"> GET {self.url}  (SSE)", f"< {self.status} ({self.content_type})"]
-        shown = self.frames[-12:]
-        if len(self.frames) > len(shown):
-            lines.append(f"< ... {len(self.frames) - len(shown)} earlier frames")
-        for frame in shown:
-            lines += ["< " + line for line in frame.lines] + ["<"]
-        lines.append("< [stream closed by the server]" if self.ended else "< [still open]")
-        return "\n".join(lines)
+        return StreamEvidence(self, frozenset()).describe()
 
     def curl(self) -> str:
         parts = ["curl", "-sS", "-N", shlex.quote(self.url)]
@@ -59,6 +62,41 @@ class EventStream:
             quote = '"' if shown.startswith("$") else "'"
             parts += ["-H", f"{quote}{name}: {shown}{quote}"]
         return " ".join(parts)
+
+
+@dataclass(frozen=True)
+class StreamEvidence:
+    """A stream shown with its first and last events and every event in `focus`."""
+
+    stream: EventStream
+    focus: frozenset[int]
+
+    def describe(self) -> str:
+        stream = self.stream
+        lines = [f"> GET {stream.url}  (SSE)", f"< {stream.status} ({stream.content_type})"]
+        frames = stream.frames
+        keep = {*range(3), *range(len(frames) - 8, len(frames)), *self.focus}
+        keep |= {i + d for i in self.focus for d in (-1, 1)}
+        skipped = 0
+        for index, frame in enumerate(frames):
+            if index not in keep:
+                skipped += 1
+                continue
+            if skipped:
+                lines.append(f"< ... {skipped} events not shown")
+                skipped = 0
+            mark = "  <-- here" if index in self.focus else ""
+            lines += [f"< [event {index}]{mark}"] + ["< " + line for line in frame.lines]
+        if skipped:
+            lines.append(f"< ... {skipped} events not shown")
+        if stream.other_blocks:
+            lines.append(f"< ({len(stream.other_blocks)} blocks without data, e.g. ")
+            lines[-1] += f"{stream.other_blocks[0]}, and {len(stream.comments)} comments)"
+        lines.append("< [stream closed by the server]" if stream.ended else "< [still open]")
+        return "\n".join(lines)
+
+    def curl(self) -> str:
+        return self.stream.curl()
 
 
 def read(
@@ -93,8 +131,10 @@ def _frames(response: httpx.Response, stream: EventStream, deadline: float) -> N
         if line.startswith(":"):
             stream.comments.append(line)
         elif line == "":
-            if lines:
+            if "data" in fields:
                 stream.frames.append(Frame(fields, lines))
+            elif lines:
+                stream.other_blocks.append(lines)
             fields, lines = {}, []
         else:
             name, _, value = line.partition(":")
@@ -106,5 +146,6 @@ def _frames(response: httpx.Response, stream: EventStream, deadline: float) -> N
             lines.append(line)
         if time.monotonic() > deadline:
             return
-    stream.unterminated = lines  # a frame the server never finished with a blank line
+    if "data" in fields:  # an event the server never finished with a blank line
+        stream.unterminated = lines
     stream.ended = True

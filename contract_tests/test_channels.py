@@ -16,7 +16,7 @@ from contract_tests.event_log import check_stream, terminal_status
 from contract_tests.history import RunHistory
 from contract_tests.options import current
 from contract_tests.receiver import Receiver
-from contract_tests.rules import require
+from contract_tests.rules import require, shows_case
 from contract_tests.sse import EventStream
 
 EXAMPLES = settings(max_examples=current().effort.lifecycle_examples)
@@ -29,6 +29,7 @@ EXAMPLES = settings(max_examples=current().effort.lifecycle_examples)
     resume_at=st.floats(0, 1),
     by_header=st.booleans(),
 )
+@shows_case
 def test_poll_sse_and_webhook_agree(
     api: Api,
     receiver: Receiver,
@@ -90,6 +91,6 @@ def test_poll_sse_and_webhook_agree(
         got == expected,
         f"resumed after {after} ({'Last-Event-ID' if by_header else 'etag'}): "
         f"expected {len(expected)} later events, got {len(got)}",
-        resumed,
-        stream,
+        resumed.at(0),
+        stream.at(index, index + 1),
     )

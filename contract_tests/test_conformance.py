@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from schemathesis import GenerationMode
+from schemathesis.core.failures import FailureGroup
 
 from contract_tests import fuzzing, rules
 from contract_tests.api import Api
@@ -30,10 +31,15 @@ def test_operation_conforms(case: Any, api: Api) -> None:
     budget: RunBudget = api.budget
     if creates and budget.left <= 0:
         pytest.skip(f"--max-runs {budget.limit} reached: no more runs may be created")
-    fuzzing.steer(case)
-    response = case.call_and_validate(base_url=api.base_url, headers={"X-API-Key": api.key})
+    fuzzing.steer(case, api.workflow_id, api.run_input)
+    sent = {"base_url": api.base_url, "headers": {"X-API-Key": api.key}}
+    response = case.call(**sent)
     if creates and response.status_code < 300:
         budget.spend()
+    try:
+        case.validate_response(response, headers=sent["headers"], transport_kwargs=sent)
+    except FailureGroup as group:
+        raise fuzzing.violation(group, response, api.secrets) from None
 
 
 def test_some_cases_were_answered_2xx(api: Api) -> None:

@@ -13,7 +13,7 @@ from contract_tests.api import Api, applied, prefer
 from contract_tests.contract import TERMINAL
 from contract_tests.history import RunHistory, valid_body
 from contract_tests.options import current
-from contract_tests.rules import require
+from contract_tests.rules import require, shows_case
 
 EXAMPLES = settings(max_examples=current().effort.lifecycle_examples)
 OUTCOMES = st.sampled_from([None, "completed", "failed", "stopped"])
@@ -34,6 +34,7 @@ def follow(api: Api, history: RunHistory, interval: float) -> str:
 
 @EXAMPLES
 @given(outcome=OUTCOMES, duration=DURATIONS, interval=INTERVALS)
+@shows_case
 def test_a_polled_run_follows_the_lifecycle(
     api: Api, outcome: str | None, duration: str | None, interval: float
 ) -> None:
@@ -62,6 +63,7 @@ def test_a_polled_run_follows_the_lifecycle(
 
 @EXAMPLES
 @given(delay=st.sampled_from([0.0, 0.02, 0.1]))
+@shows_case
 def test_stopping_a_live_run_stops_it_for_good(api: Api, delay: float) -> None:
     created = api.create(prefer=prefer("completed", "20s"))
     history = RunHistory.created(created)

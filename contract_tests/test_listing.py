@@ -13,13 +13,14 @@ from contract_tests.api import Api
 from contract_tests.exchange import Exchange
 from contract_tests.history import timestamp, valid_body
 from contract_tests.options import current
-from contract_tests.rules import require
+from contract_tests.rules import require, shows_case
 
 MAX_PAGES = 40  # pages walked at most: a busy workspace gets bigger pages instead
 
 
 @settings(max_examples=max(2, current().effort.lifecycle_examples // 2))
 @given(size=st.integers(1, 4), new_runs=st.integers(1, 3))
+@shows_case
 def test_pages_are_consistent(api: Api, size: int, new_runs: int) -> None:
     created = [valid_body(api.create(), "SimplifiedRun")["id"] for _ in range(new_runs)]
     first = valid_body(api.page(1, size), "PageSimplifiedRun")

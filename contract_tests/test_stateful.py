@@ -1,5 +1,5 @@
 """Stateful: schemathesis' state machine over the spec's links (create -> poll, get by id,
-stop, events), every response checked as in conformance."""
+stop, events), every response checked as in conformance, with the configured workflow."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ from typing import Any, ClassVar
 
 from hypothesis import settings
 from schemathesis import GenerationMode
+from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from contract_tests import fuzzing, rules
 from contract_tests.api import Api
+from contract_tests.exchange import Exchange
 from contract_tests.options import current
 from contract_tests.receiver import Receiver
 from contract_tests.rules import require
@@ -22,21 +24,26 @@ LINKED = {"getRun", "getRunById", "stopRun", "getRunEvents"}
 
 class Links(fuzzing.state_machine(schema)):  # type: ignore[misc]
     api: ClassVar[Api]
-    answered: ClassVar[Counter[str]] = Counter()
+    # (operationId, status) of every call, and the last exchange of each operation
+    answered: ClassVar[Counter[tuple[str, int]]] = Counter()
+    last: ClassVar[dict[str, Exchange]] = {}
 
     def before_call(self, case: Any) -> None:
-        fuzzing.steer(case)
+        fuzzing.steer(case, self.api.workflow_id, self.api.run_input)
 
     def get_call_kwargs(self, case: Any) -> dict[str, Any]:
         return {"base_url": self.api.base_url, "headers": {"X-API-Key": self.api.key}}
 
     def call(self, case: Any, **kwargs: Any) -> Any:
         operation = case.operation.definition.raw.get("operationId")
-        if operation in fuzzing.CREATE_OPERATIONS:
+        creates = operation in fuzzing.CREATE_OPERATIONS
+        if creates:
             self.api.budget.take()
         response = super().call(case, **kwargs)
-        if response.status_code < 300:
-            self.answered[operation] += 1
+        if creates and response.status_code >= 300:
+            self.api.budget.refund()  # only runs created count
+        self.answered[(operation, response.status_code)] += 1
+        self.last[operation] = Exchange.of_schemathesis(response, self.api.secrets)
         return response
 
     def validate_response(
@@ -46,12 +53,19 @@ class Links(fuzzing.state_machine(schema)):  # type: ignore[misc]
         # schemathesis reads an SSE schema as the frame ({event, id, data}); the spec's is
         # the JSON inside `data` (RunEvent), which test_channels.py checks frame by frame.
         events = case.operation.definition.raw.get("operationId") == "getRunEvents"
-        case.validate_response(
-            response,
-            additional_checks=additional_checks,
-            excluded_checks=[response_schema_conformance] if events else None,
-            transport_kwargs=kwargs,
-        )
+        try:
+            case.validate_response(
+                response,
+                additional_checks=additional_checks,
+                excluded_checks=[response_schema_conformance] if events else None,
+                transport_kwargs=kwargs,
+            )
+        except FailureGroup as group:
+            raise fuzzing.violation(group, response, self.api.secrets) from None
+
+
+def successes(operations: set[str]) -> int:
+    return sum(n for (op, status), n in Links.answered.items() if op in operations and status < 300)
 
 
 def test_linked_operations_conform(api: Api, receiver: Receiver) -> None:
@@ -64,9 +78,13 @@ def test_linked_operations_conform(api: Api, receiver: Receiver) -> None:
             stateful_step_count=effort.stateful_steps,
         )
     )
-    linked = sum(Links.answered[name] for name in LINKED)
+    by_operation = ", ".join(
+        f"{op} {status}: {n}" for (op, status), n in sorted(Links.answered.items())
+    )
     require(
         rules.LINKS,
-        Links.answered["createRun"] > 0 and linked > 0,
-        f"2xx answers by operation: {dict(Links.answered)}",
+        successes({"createRun", "createSyncRun"}) > 0 and successes(LINKED) > 0,
+        f"calls by operation and status: {by_operation or 'none'} "
+        f"(workflow {api.workflow_id}); no create led to a 2xx linked call",
+        *[Links.last[op] for op in ("createRun", "getRun") if op in Links.last],
     )

@@ -1,9 +1,11 @@
-"""`make fuzz`: schemathesis against a live mock, several seeds, every phase and check.
+"""`make fuzz`: stock schemathesis against a live mock, several seeds, every phase and check.
 
-Starts the mock on a free 127.0.0.1 port (stopped by its PID at the end), runs the
-schemathesis CLI once per seed (examples, coverage, fuzzing, stateful; positive and
-negative data; all checks), writes a JUnit report per seed under fuzz/results/, and
-fails if any seed found a problem or the server logged an error.
+Starts the mock with a configured key on a free 127.0.0.1 port (stopped by its PID at the
+end), runs the schemathesis CLI once per seed (examples, coverage, fuzzing, stateful;
+positive and negative data; all checks; fuzz/schemathesis.toml), writes a JUnit report
+per seed under fuzz/results/, prints each seed's stateful link coverage, and fails if any
+seed found a problem, covered fewer than 80% of the spec's links, or the server logged
+an error.
 """
 
 from __future__ import annotations
@@ -11,13 +13,17 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
+from contract_tests.spec import load_yaml
+from fuzz import links
 from mockserver.process import running_mock
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "fuzz" / "results"
 KEY = "fuzz-key"
+CONFIG = ROOT / "fuzz" / "schemathesis.toml"
 
 
 def main() -> int:
@@ -29,6 +35,7 @@ def main() -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     log_path = RESULTS / "server.log"
     failed: list[str] = []
+    declared = links.declared_links(load_yaml(ROOT / "openapi.yaml"))
     with (
         log_path.open("w") as log,
         running_mock("--api-key", KEY, "--speed", "50", output=log) as mock,
@@ -40,6 +47,7 @@ def main() -> int:
             report = RESULTS / f"junit-seed-{seed}.xml"
             command = [
                 str(Path(sys.executable).with_name("schemathesis")),
+                "--config-file", str(CONFIG),
                 "run", str(ROOT / "openapi.yaml"), "--url", mock.url,
                 "-H", f"X-API-Key: {KEY}",
                 "--checks", "all", "--mode", "all",
@@ -48,9 +56,15 @@ def main() -> int:
                 "--report", "junit", "--report-junit-path", str(report),
             ]  # fmt: skip
             try:
-                result = subprocess.run(command, cwd=ROOT, timeout=args.minutes * 60)
-                if result.returncode != 0:
+                code, output = _echoed(command, args.minutes * 60)
+                if code != 0:
                     failed.append(f"seed {seed}: schemathesis found problems (see {report})")
+                coverage = links.parse(output)
+                if coverage is None:
+                    failed.append(f"seed {seed}: schemathesis printed no stateful link coverage")
+                else:
+                    print(f"fuzz: seed {seed}: stateful link coverage {coverage}", flush=True)
+                    failed += [f"seed {seed}: {p}" for p in coverage.problems(declared)]
             except subprocess.TimeoutExpired:
                 failed.append(f"seed {seed}: did not finish within {args.minutes} minutes")
     server_log = log_path.read_text(errors="replace")
@@ -60,6 +74,33 @@ def main() -> int:
         print(f"fuzz: FAILED {line}")
     print("fuzz: " + ("FAILED" if failed else f"passed: {args.seeds} without a finding"))
     return 1 if failed else 0
+
+
+def _echoed(command: list[str], timeout_s: float) -> tuple[int, str]:
+    """Run `command`, echoing its output as it comes; its exit code and whole output."""
+    lines: list[str] = []
+    with subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ) as proc:
+        expired = threading.Event()
+
+        def stop() -> None:
+            expired.set()
+            proc.kill()  # our own child, by its handle
+
+        watchdog = threading.Timer(timeout_s, stop)
+        watchdog.start()
+        try:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                print(line, end="", flush=True)
+                lines.append(line)
+            code = proc.wait()
+        finally:
+            watchdog.cancel()
+    if expired.is_set():
+        raise subprocess.TimeoutExpired(command, timeout_s)
+    return code, "".join(lines)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from contract_tests import spec
 from mockserver import workflows_file
+from mockserver.core import lifecycle
 from mockserver.core.clock import ManualClock, SimClock, SystemClock
 from mockserver.core.scenario import Scenario
 from mockserver.core.workflows import BUILTIN, Catalogue
@@ -27,6 +28,7 @@ from mockserver.web.encoding import FastJsonifier
 from mockserver.web.handlers import control, dashboard, events, platform, runs, workflows
 from mockserver.web.injection import FaultInjection
 from mockserver.web.journal import JournalMiddleware
+from mockserver.web.landing import Landing
 from mockserver.web.limits import RequestLimits
 from mockserver.web.methods import MethodGuard
 from mockserver.web.operations import MockApp
@@ -62,9 +64,16 @@ def build_state(settings: Settings, clock: SimClock | None = None) -> MockState:
             clock = ManualClock(store=anchor)
         else:
             clock = SystemClock(settings.speed, store=anchor)
+    served = spec.load(settings.spec_path)
+    if served.transitions != lifecycle.LEGAL_MOVES:
+        # The lifecycle's timelines make only these moves; a spec promising others is wrong.
+        raise ValueError(
+            f"{settings.spec_path}: RunStatus x-transitions {served.transitions} differ from "
+            f"the mock's lifecycle {lifecycle.LEGAL_MOVES}"
+        )
     return MockState(
         settings=settings,
-        spec=spec.load(settings.spec_path),
+        spec=served,
         clock=clock,
         catalogue=Catalogue(known, strict=settings.strict_workflows),
         default_scenario=base,
@@ -94,6 +103,7 @@ def create_app(settings: Settings | None = None, *, clock: SimClock | None = Non
     private = {
         "health": ctl.health,
         "reset": ctl.reset,
+        "listWorkflows": ctl.workflows,
         "getClock": ctl.get_clock,
         "advanceClock": ctl.advance_clock,
         "freezeClock": ctl.freeze_clock,
@@ -146,8 +156,15 @@ def create_app(settings: Settings | None = None, *, clock: SimClock | None = Non
             allow_origins=list(settings.cors_origins),
             allow_methods=["*"],
             allow_headers=["*"],
-            expose_headers=["Preference-Applied", "Retry-After"],
+            # A browser reads only exposed headers: Allow matters on a 405.
+            expose_headers=["Preference-Applied", "Retry-After", "Allow"],
         )
+    app.add_middleware(
+        Landing,
+        position=MiddlewarePosition.BEFORE_EXCEPTION,
+        document=state.spec.document,
+        fallback_origin=f"http://{settings.host}:{settings.port}",
+    )
     if settings.state_path is not None:
         app.add_middleware(ServedBy, position=MiddlewarePosition.BEFORE_EXCEPTION)
     app.add_middleware(

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mockserver.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from mockserver.core.workflows import Workflow
+
+SHOWN_WORKFLOWS = 10  # the banner's list; GET /_mock/workflows has them all
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -133,8 +139,12 @@ def worker_app() -> Any:
 
 
 def _announce(settings: Settings, app: Any) -> None:
+    print(banner(settings, tuple(app.mock.catalogue)), flush=True)
+
+
+def banner(settings: Settings, known: tuple[Workflow, ...]) -> str:
+    """What `serve` prints: where things are, the workflows with their ids, a first call."""
     base = f"http://{settings.host}:{settings.port}"
-    workflow = next(iter(app.mock.catalogue))
     keys = (
         "any non-empty X-API-Key"
         if not settings.api_keys
@@ -145,15 +155,23 @@ def _announce(settings: Settings, app: Any) -> None:
         if settings.state_path
         else ""
     )
-    print(
+    shown = known[:SHOWN_WORKFLOWS]
+    listed = "".join(f"    {wf.id}  {wf.name}\n" for wf in shown)
+    if len(known) > len(shown):
+        listed += f"    ... and {len(known) - len(shown)} more\n"
+    workflow = known[0]
+    label = workflow.inputs[0].label if workflow.inputs else "User Question"
+    body = json.dumps({"input": {label: "What is machine learning?"}})
+    return (
         f"Noxus runs mock on {base}  (speed x{settings.speed:g}, clock {settings.clock}, {keys})\n"
         f"{state}"
         f"  Swagger UI:   {base}/ui/\n"
         f"  Health:       {base}/_mock/health\n"
+        f"  Workflows:    {base}/_mock/workflows\n"
+        f"{listed}"
         f"  Try it:\n"
         f"    curl -s -X POST {base}/v1/workflows/{workflow.id}/runs \\\n"
-        f"      -H 'X-API-Key: dev-key' -H 'Content-Type: application/json' \\\n"
-        f'      -d \'{{"input": {{"User Question": "What is machine learning?"}}}}\'\n'
-        f"  Stop with Ctrl+C.",
-        flush=True,
+        f'      -H "X-API-Key: dev-key" -H "Content-Type: application/json" \\\n'
+        f"      -d '{body}'\n"
+        f"  Stop with Ctrl+C."
     )

@@ -119,7 +119,24 @@ class Settings:
             if raw is None:
                 continue
             changes[f.name] = _cast(f.name, cls.__dataclass_fields__[f.name].default, raw)
-        return cls().with_changes(**changes)
+        try:
+            return cls().with_changes(**changes)
+        except SettingsError as exc:
+            # Name the variable that is wrong on its own; else all of them (a combination).
+            culprits = [name for name in changes if _refused(cls, name, changes[name])]
+            named = ", ".join(
+                f"{ENV_PREFIX}{name.upper()}={env[ENV_PREFIX + name.upper()]!r}"
+                for name in culprits or changes
+            )
+            raise SettingsError(f"{named}: {exc}") from None
+
+
+def _refused(cls: type[Settings], name: str, value: Any) -> bool:
+    try:
+        cls().with_changes(**{name: value})
+    except SettingsError:
+        return True
+    return False
 
 
 def _cast(name: str, default: Any, raw: str) -> Any:

@@ -152,34 +152,49 @@ def load(path: Path) -> WorkflowsFile:
     problems: list[tuple[list[str | int], str]] = [
         (list(e.instance_path), e.message) for e in _VALIDATOR.iter_errors(data)
     ]
-    problems = problems or _cross_check(data)
+    problems += _cross_check(data)  # every problem of the file at once, in line order
     if problems:
-        lines = []
-        for where, message in problems:
-            line, column = _line(root, where)
-            lines.append(f"{path}:{line}:{column}: {_where(where)}: {message}")
+        found = sorted((*_line(root, where), _where(where), message) for where, message in problems)
+        lines = [
+            f"{path}:{line}:{column}: {where}: {message}" for line, column, where, message in found
+        ]
         raise WorkflowsFileError("\n".join(lines))
     return _build(data)
 
 
-def _cross_check(data: dict[str, Any]) -> list[tuple[list[str | int], str]]:
+def _cross_check(data: Any) -> list[tuple[list[str | int], str]]:
+    """Problems between fields (ids, labels, node references). It also runs on a file the
+    schema refused, so it reads only the parts whose shape is sound and skips the rest
+    (the schema's errors already name those)."""
     problems: list[tuple[list[str | int], str]] = []
     seen_ids: dict[str, int] = {}
-    for w, raw in enumerate(data["workflows"]):
-        wf_id = raw.get("id") or workflow_id(raw["slug"])
-        if wf_id in seen_ids:
-            problems.append(
-                (["workflows", w], f"workflow id {wf_id} repeats workflows[{seen_ids[wf_id]}]")
-            )
-        seen_ids[wf_id] = w
-        node_ids = [n["id"] for n in raw["nodes"]]
-        labels = {n["label"] for n in raw["nodes"] if n["kind"] == "input"}
-        for n, node in enumerate(raw["nodes"]):
-            if node_ids.index(node["id"]) != n:
+    for w, raw in enumerate(_dicts(data.get("workflows") if isinstance(data, dict) else None)):
+        if raw is None:
+            continue
+        slug = raw.get("slug")
+        wf_id = raw.get("id") or (workflow_id(slug) if isinstance(slug, str) else None)
+        if isinstance(wf_id, str):
+            if wf_id in seen_ids:
+                problems.append(
+                    (["workflows", w], f"workflow id {wf_id} repeats workflows[{seen_ids[wf_id]}]")
+                )
+            seen_ids[wf_id] = w
+        nodes = _dicts(raw.get("nodes"))
+        node_ids = [node.get("id") if node else None for node in nodes]
+        labels = {
+            node["label"]
+            for node in nodes
+            if node and node.get("kind") == "input" and isinstance(node.get("label"), str)
+        }
+        for n, node in enumerate(nodes):
+            if node is None:
+                continue
+            if node.get("id") is not None and node_ids.index(node["id"]) != n:
                 problems.append(
                     (["workflows", w, "nodes", n, "id"], f"node id {node['id']!r} repeats")
                 )
-            for name in _PLACEHOLDER.findall(node.get("template", "")):
+            template = node.get("template", "")
+            for name in _PLACEHOLDER.findall(template if isinstance(template, str) else ""):
                 if name not in labels:
                     problems.append(
                         (
@@ -187,23 +202,34 @@ def _cross_check(data: dict[str, Any]) -> list[tuple[list[str | int], str]]:
                             f"{{{{{name}}}}} is not an input label ({sorted(labels)})",
                         )
                     )
-        scenarios: list[tuple[list[str | int], dict[str, Any]]] = [
+        scenarios: list[tuple[list[str | int], Any]] = [
             (["workflows", w, "default"], raw.get("default") or {})
         ]
         scenarios += [
-            (["workflows", w, "rules", r, "then"], rule["then"])
-            for r, rule in enumerate(raw.get("rules", []))
+            (["workflows", w, "rules", r, "then"], rule.get("then"))
+            for r, rule in enumerate(_dicts(raw.get("rules")))
+            if rule
         ]
+        known = [i for i in node_ids if i is not None]
         for where, scenario in scenarios:
             for key in ("fail_at", "pause_at"):
-                if key in scenario and scenario[key] not in node_ids:
+                if isinstance(scenario, dict) and key in scenario and scenario[key] not in known:
                     problems.append(
                         (
                             [*where, key],
-                            f"{scenario[key]!r} is not a node of this workflow ({node_ids})",
+                            f"{scenario[key]!r} is not a node of this workflow ({known})",
                         )
                     )
     return problems
+
+
+def _dicts(value: Any) -> list[dict[str, Any] | None]:
+    """The items of a list, None where an item is not a mapping (or [] for a non-list)."""
+    return (
+        [item if isinstance(item, dict) else None for item in value]
+        if isinstance(value, list)
+        else []
+    )
 
 
 def _seconds(value: Any) -> float | None:

@@ -13,6 +13,7 @@ import httpx
 class Stream:
     status: int
     content_type: str
+    headers: dict[str, str] = field(default_factory=dict)
     frames: list[dict[str, Any]] = field(default_factory=list)
     comments: list[str] = field(default_factory=list)
 
@@ -31,7 +32,9 @@ def read(
     on_frame: Any = None,
 ) -> Stream:
     with httpx.stream("GET", url, headers=headers, params=params, timeout=timeout) as response:
-        stream = Stream(response.status_code, response.headers.get("content-type", ""))
+        stream = Stream(
+            response.status_code, response.headers.get("content-type", ""), dict(response.headers)
+        )
         if response.status_code != 200:
             response.read()
             return stream

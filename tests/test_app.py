@@ -6,6 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+import yaml
 
 from contract_tests.spec import Spec
 from mockserver import Settings, create_app
@@ -296,3 +297,20 @@ def test_control_clock_advance_moves_runs(clock: ManualClock) -> None:
         assert (speed["speed"], speed["frozen"]) == (2, True)  # a manual clock stays frozen
         assert client.post("/_mock/reset", json={}).json()["scope"] == "all"
         assert client.get(f"{RUNS}/{run['id']}", headers=KEY).status_code == 404
+
+
+def test_the_root_points_to_swagger_ui(client: Any) -> None:
+    response = client.get("/", follow_redirects=False)
+    assert (response.status_code, response.headers["location"]) == (307, "/ui/")
+    assert client.get("/", follow_redirects=True).status_code == 200
+
+
+def test_the_served_spec_names_this_mock_as_its_server(client: Any) -> None:
+    """Swagger UI's Servers dropdown lists the served `servers`: not one empty entry."""
+    served = client.get("/openapi.json", headers={"Host": "127.0.0.1:4010"}).json()
+    assert served["servers"] == [{"url": "http://127.0.0.1:4010", "description": "this mock"}]
+    assert served["paths"].keys() == SPEC.document["paths"].keys()
+    as_yaml = yaml.safe_load(client.get("/openapi.yaml").text)
+    assert as_yaml["servers"][0]["url"] == "http://testserver"
+    forged = client.get("/openapi.json", headers={"Host": 'x"><script>'}).json()
+    assert forged["servers"][0]["url"] == "http://127.0.0.1:4010"  # the mock's own address

@@ -5,11 +5,13 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+import uuid
 
 import httpx
 
 from mockserver.process import running_mock
 from tests.conftest import QA
+from tests.test_scenarios import SAMPLE
 
 
 def test_serve_prints_where_it_listens_and_answers_the_curl_it_shows() -> None:
@@ -44,3 +46,29 @@ def test_a_bad_setting_is_a_clear_error_not_a_traceback() -> None:
     assert result.returncode == 2
     assert "error: speed must be > 0" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_banner_and_the_control_api_list_the_loaded_workflows_with_their_ids() -> None:
+    """A workflows file's ids are uuid5 of a private namespace: nobody can compute them."""
+    sample = str(SAMPLE)
+    env = {"MOCKSERVER_STRICT_WORKFLOWS": "true"}  # unknown ids are 404: the ids must be right
+    with running_mock("--workflows", sample, env=env, output=subprocess.PIPE) as mock:
+        listed = httpx.get(f"{mock.url}/_mock/workflows").json()
+        invoice = next(wf for wf in listed if wf["name"] == "Invoice extraction")
+        assert (invoice["inputs"], invoice["outputs"]) == (["Invoice"], ["Fields", "Total"])
+        created = httpx.post(
+            f"{mock.url}/v1/workflows/{invoice['id']}/runs",
+            json={"input": {"Invoice": "inv-1.pdf"}},
+            headers={"X-API-Key": "dev-key"},
+        )
+        assert created.status_code == 200, created.text
+        unknown = httpx.post(
+            f"{mock.url}/v1/workflows/{uuid.uuid4()}/runs",
+            json={"input": {}},
+            headers={"X-API-Key": "dev-key"},
+        )
+        assert unknown.status_code == 404
+    output, _ = mock.proc.communicate(timeout=10)
+    for workflow in listed:
+        assert f"{workflow['id']}  {workflow['name']}" in output
+    assert f"{mock.url}/_mock/workflows" in output

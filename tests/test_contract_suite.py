@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from contract_tests import contract
 from mockserver import Settings
 from tests.conftest import asgi_server, free_port, serving
 from tests.proxy import FAULTS, Proxy
@@ -41,6 +42,7 @@ MEETS = {
     "webhook-outputs-differ": "test_poll_sse",
 }
 FAITHFUL = "faithful"
+CONFORMS = "test_operation_conforms"
 
 
 @dataclass(frozen=True)
@@ -102,3 +104,17 @@ def test_each_fault_fails_the_suite_naming_its_rule(
         for f in ET.fromstring(outcome.junit).iter("failure")
     ]
     assert any(f"[{rule}]" in text and "curl" in text for text in failures), failures[:3]
+
+
+def test_each_conformance_case_names_its_operation(outcomes: dict[str, Outcome]) -> None:
+    """A JUnit failure says which operation broke, not ten times `test_operation_conforms`."""
+    operations = {f"{method} {path}" for method, path, _ in contract.operations()}
+    cases = ET.fromstring(outcomes[FAITHFUL].junit).iter("testcase")
+    named = [c.get("name", "") for c in cases if c.get("name", "").startswith(CONFORMS)]
+    assert sorted(named) == sorted(f"{CONFORMS}[{operation}]" for operation in operations)
+    failed = [
+        case.get("name", "")
+        for case in ET.fromstring(outcomes["bad-422"].junit).iter("testcase")
+        if case.find("failure") is not None and case.get("name", "").startswith(CONFORMS)
+    ]
+    assert failed and all(name.removeprefix(CONFORMS)[1:-1] in operations for name in failed)

@@ -112,6 +112,15 @@ def test_reset_of_one_workspace_leaves_the_others(client: Any) -> None:
     assert client.get(f"{RUNS}/{theirs['id']}", headers=OTHER_KEY).status_code == 200
 
 
+def test_reset_with_no_body_resets_everything(client: Any) -> None:
+    """`curl -X POST /_mock/reset`: no body, no Content-Type; the body stays optional."""
+    mine, theirs = _create(client), _create(client, OTHER_KEY)
+    reset = client.post("/_mock/reset")
+    assert (reset.status_code, reset.json()) == (200, {"status": "reset", "scope": "all"})
+    assert client.get(f"{RUNS}/{mine['id']}", headers=KEY).status_code == 404
+    assert client.get(f"{RUNS}/{theirs['id']}", headers=OTHER_KEY).status_code == 404
+
+
 def test_the_admin_token_guards_the_control_api(clock: ManualClock) -> None:
     with create_app(Settings(admin_token="s3cret"), clock=clock).test_client() as client:
         assert client.get("/_mock/health").status_code == 200

@@ -83,6 +83,7 @@ def test_an_sse_stream_cut_after_n_events(live_server: LiveServer) -> None:
     url = f"{live_server.url}/v1/runs/{run['id']}/events"
     cut = sse.read(url, {**KEY, "Prefer": "sse_cut=2"})
     assert len(cut.frames) == 2
+    assert cut.headers["preference-applied"] == "sse_cut=2"  # echoed like on the creates
     assert all("workflow_status" not in f["data"] for f in cut.frames)
     # the client resumes where the stream dropped and gets the rest, terminal event included
     rest = sse.read(url, {**KEY, "Last-Event-ID": cut.frames[-1]["id"]})

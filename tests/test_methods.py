@@ -36,3 +36,13 @@ def test_declared_methods_and_cors_preflights_pass_through(client: Any) -> None:
     )
     assert preflight.status_code == 200
     assert "access-control-allow-origin" in preflight.headers
+
+
+def test_a_browser_can_read_allow_on_a_405(client: Any) -> None:
+    """CORS exposes `Allow`: without it a front end reads null on a 405."""
+    response = client.request(
+        "DELETE", f"/v1/runs/{QA.id}", headers={**KEY, "Origin": "http://localhost:5173"}
+    )
+    assert response.status_code == 405
+    exposed = response.headers["access-control-expose-headers"].lower().replace(" ", "")
+    assert "allow" in exposed.split(",")

@@ -1,19 +1,83 @@
-"""The README's promises that code can check."""
+"""The README's promises that code can check, its walkthrough pasted into bash included."""
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import shutil
+import subprocess
 from pathlib import Path
 
+import pytest
+
+from mockserver.cli import banner
 from mockserver.core.workflows import BUILTIN
+from mockserver.process import running_mock
+from mockserver.settings import Settings
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+SHELL_BLOCKS = re.findall(r"```sh\n(.*?)```", README, flags=re.DOTALL)
+BASE = "BASE=http://127.0.0.1:4010\n"
+
+
+def _block(marker: str) -> str:
+    return next(block for block in SHELL_BLOCKS if marker in block)
+
+
+def _words(command: str) -> list[str]:
+    return command.replace("\\\n", " ").split()
 
 
 def test_readme_opens_with_the_two_setup_commands() -> None:
-    block = README.split("```sh\n", 1)[1].split("```", 1)[0].splitlines()
+    block = SHELL_BLOCKS[0].splitlines()
     assert [line.split()[:2] for line in block] == [["make", "serve"], ["make", "test"]]
 
 
 def test_readme_lists_every_builtin_workflow_by_its_real_id() -> None:
     for workflow in BUILTIN:
         assert f"| `{workflow.id}` | {workflow.name} |" in README
+
+
+def test_shell_blocks_carry_no_placeholder_to_fill_in() -> None:
+    """Ids go through shell variables: a block pastes as it is."""
+    for block in SHELL_BLOCKS:
+        assert not re.search(r"<[a-z ]*id>", block), block
+
+
+def test_the_walkthrough_creates_a_run_with_the_banners_curl() -> None:
+    walkthrough = _block("RUN=$(")
+    variables = dict(re.findall(r"^(BASE|KEY|WF)=(\S+)", walkthrough, flags=re.MULTILINE))
+    create = walkthrough.split("RUN=$(", 1)[1].split("| python3", 1)[0]
+    for name, value in variables.items():
+        create = create.replace(f"${name}", value)
+    shown = banner(Settings(), BUILTIN).split("Try it:\n", 1)[1].split("Stop with", 1)[0]
+    assert _words(create) == _words(shown.replace("dev-key", variables["KEY"]))
+    assert variables["KEY"] == "dev-key" and variables["WF"] == BUILTIN[0].id
+
+
+def test_the_walkthrough_runs_as_pasted(tmp_path: Path) -> None:
+    """The walkthrough, events and scenario blocks, pasted in order into one bash."""
+    if shutil.which("curl") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("curl is missing (.ci/run installs it)")
+        pytest.skip("curl is not installed")
+    blocks = [_block("RUN=$("), _block("/events"), _block("PAUSED=$(")]
+    assert blocks[0].startswith(BASE)
+    with running_mock("--speed", "10") as mock:
+        script = "\n".join(blocks).replace(BASE, f"BASE={mock.url}\n", 1)
+        (tmp_path / "walkthrough.sh").write_text(script)
+        done = subprocess.run(
+            ["bash", "-e", "-o", "pipefail", "walkthrough.sh"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    out = done.stdout
+    assert done.returncode == 0, out + done.stderr
+    assert '"Answer":"Mock answer to: What is machine learning?"' in out
+    assert "Run is already completed and cannot be stopped" in out
+    assert '"workflow_status":"completed"' in out  # the events replay, then the stream ends
+    assert "preference-applied: outcome=failed" in out.lower()
+    assert json.loads(out.splitlines()[-1])["status"] == "running"  # the paused run resumed

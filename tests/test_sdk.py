@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -17,12 +18,16 @@ QUESTION = {"User Question": "What is machine learning?"}
 ANSWER = {"Answer": "Mock answer to: What is machine learning?"}
 
 
-def _client(server: LiveServer) -> Client:
-    return Client(api_key="sdk-key", base_url=server.url)
+@pytest.fixture
+def sdk(live_server: LiveServer) -> Iterator[Client]:
+    """The SDK's client, closed after the test (it keeps one httpx client per Client)."""
+    client = Client(api_key="sdk-key", base_url=live_server.url)
+    yield client
+    client.close()
 
 
-def test_client_get_run_poll_list_and_stop(live_server: LiveServer) -> None:
-    client = _client(live_server)
+def test_client_get_run_poll_list_and_stop(live_server: LiveServer, sdk: Client) -> None:
+    client = sdk
     assert live_server.count("GET", "/v1/nodes") == 1
     assert live_server.count("GET", "/v1/admin/me") == 1
     workflow = client.workflows.get(QA.id)
@@ -51,8 +56,8 @@ def test_client_get_run_poll_list_and_stop(live_server: LiveServer) -> None:
     assert second.status == "stopped"
 
 
-def test_wait_uses_the_sse_stream_not_polling(live_server: LiveServer) -> None:
-    workflow = _client(live_server).workflows.get(QA.id)
+def test_wait_uses_the_sse_stream_not_polling(live_server: LiveServer, sdk: Client) -> None:
+    workflow = sdk.workflows.get(QA.id)
     run = workflow.run(QUESTION)
     started = time.monotonic()
     done = run.wait()  # interval=5: a polling fallback would take >= 5 s
@@ -63,8 +68,8 @@ def test_wait_uses_the_sse_stream_not_polling(live_server: LiveServer) -> None:
     assert live_server.count("GET", poll_path) == 1  # the SDK's one final refresh
 
 
-def test_wait_raises_on_a_failed_run(live_server: LiveServer) -> None:
-    client = _client(live_server)
+def test_wait_raises_on_a_failed_run(live_server: LiveServer, sdk: Client) -> None:
+    client = sdk
     # The SDK has no way to send Prefer: create the failing run with httpx, wait with the SDK.
     failing = httpx.post(
         f"{live_server.url}/v1/workflows/{QA.id}/runs",
@@ -77,8 +82,10 @@ def test_wait_raises_on_a_failed_run(live_server: LiveServer) -> None:
     assert run.status == "failed"
 
 
-def test_stream_and_run_and_stream_end_with_the_terminal_event(live_server: LiveServer) -> None:
-    workflow = _client(live_server).workflows.get(QA.id)
+def test_stream_and_run_and_stream_end_with_the_terminal_event(
+    live_server: LiveServer, sdk: Client
+) -> None:
+    workflow = sdk.workflows.get(QA.id)
     events = list(workflow.run_and_stream(QUESTION))
     assert events[-1].is_terminal
     assert events[-1].data["workflow_status"] == "completed"
@@ -90,8 +97,8 @@ def test_stream_and_run_and_stream_end_with_the_terminal_event(live_server: Live
     assert [e.redis_id for e in later] == [e.redis_id for e in replayed[3:]]
 
 
-def test_stop_during_a_stream(live_server: LiveServer) -> None:
-    workflow = _client(live_server).workflows.get(QA.id)
+def test_stop_during_a_stream(sdk: Client) -> None:
+    workflow = sdk.workflows.get(QA.id)
     run = workflow.run(QUESTION)
     seen = []
     for event in run.stream():
@@ -104,17 +111,17 @@ def test_stop_during_a_stream(live_server: LiveServer) -> None:
     assert run.status == "stopped"
 
 
-def test_run_sync_blocks_until_done(live_server: LiveServer) -> None:
-    client = _client(live_server)
+def test_run_sync_blocks_until_done(sdk: Client) -> None:
+    client = sdk
     full = client.runs.run_sync(QA.id, QUESTION)
     assert full["status"] == "completed" and full["output"] == ANSWER
     only = client.runs.run_sync(QA.id, QUESTION, output_only=True)
     assert only == {"id": only["id"], "status": "completed", "output": ANSWER}
 
 
-def test_async_variants(live_server: LiveServer) -> None:
+def test_async_variants(sdk: Client) -> None:
     async def scenario() -> None:
-        client = _client(live_server)
+        client = sdk
         workflow = client.workflows.get(QA.id)
         run = await workflow.arun(QUESTION)
         done = await run.a_wait()
@@ -123,6 +130,7 @@ def test_async_variants(live_server: LiveServer) -> None:
         assert events[-1].data["workflow_status"] == "completed"
         only = await client.runs.arun_sync(QA.id, QUESTION, output_only=True)
         assert only["output"] == ANSWER
+        await client.aclose()
 
     asyncio.run(scenario())
 

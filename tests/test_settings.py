@@ -38,5 +38,6 @@ def test_cli_style_changes_skip_values_not_given() -> None:
     ],
 )
 def test_bad_values_are_refused_with_the_variable_named(env: dict[str, str]) -> None:
-    with pytest.raises(SettingsError):
+    ((name, raw),) = env.items()
+    with pytest.raises(SettingsError, match=f"^{name}={raw!r}"):
         Settings.from_env(env)

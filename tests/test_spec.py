@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -9,8 +10,9 @@ import pytest
 import yaml
 from openapi_spec_validator import validate
 
+from contract_tests import contract
 from contract_tests.spec import Spec
-from mockserver.app import CONTROL_SPEC
+from mockserver.app import CONTROL_SPEC, create_app
 from mockserver.core import lifecycle
 from mockserver.settings import Settings
 
@@ -28,7 +30,6 @@ def test_spec_is_valid_openapi_303(path: Path) -> None:
 def test_lifecycle_states_equal_the_spec_status_enum() -> None:
     assert set(lifecycle.STATES) == set(SPEC.status_enum)
     assert set(SPEC.status_enum) >= lifecycle.TERMINAL
-    assert set(lifecycle.LEGAL_MOVES) == set(SPEC.status_enum)
 
 
 def _operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
@@ -80,8 +81,6 @@ def test_create_links_reach_poll_get_stop_and_events() -> None:
 
 
 def test_webhook_is_declared_as_a_callback_with_its_payload_schema() -> None:
-    create = SPEC.document["paths"]["/v1/workflows/{workflow_id}/runs"]["post"]
-    assert create["callbacks"]["runFinished"]["$ref"] == "#/components/callbacks/RunFinished"
     payload = {
         "run_id": "3c90c3cc-0d44-4b50-8888-8dd25736052a",
         "workflow_id": "3c90c3cc-0d44-4b50-8888-8dd25736052a",
@@ -94,3 +93,89 @@ def test_webhook_is_declared_as_a_callback_with_its_payload_schema() -> None:
     }
     assert SPEC.errors("WebhookPayload", payload) == []
     assert SPEC.errors("WebhookPayload", {**payload, "status": "running"}) != []
+
+
+def test_lifecycle_moves_equal_the_spec_x_transitions() -> None:
+    assert SPEC.transitions == lifecycle.LEGAL_MOVES
+    assert contract.legal_moves() == lifecycle.LEGAL_MOVES
+
+
+def test_the_mock_refuses_a_spec_whose_transitions_differ(tmp_path: Path) -> None:
+    document = yaml.safe_load(SPEC_PATH.read_text())
+    document["components"]["schemas"]["RunStatus"]["x-transitions"]["completed"] = ["running"]
+    changed = tmp_path / "openapi.yaml"
+    changed.write_text(yaml.safe_dump(document))
+    with pytest.raises(ValueError, match="x-transitions"):
+        create_app(Settings(spec_path=changed))
+
+
+def test_both_create_calls_declare_the_webhook_inline() -> None:
+    """openapi-python-client refuses a `$ref`-ed callback; both calls carry it inline."""
+    paths = SPEC.document["paths"]
+    for path in ("/v1/workflows/{workflow_id}/runs", "/v1/workflows/{workflow_id}/runs/sync"):
+        callback = paths[path]["post"]["callbacks"]["runFinished"]
+        assert "$ref" not in callback
+        post = callback["{$request.body#/callback_url}"]["post"]
+        assert post["requestBody"]["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/WebhookPayload"
+        }
+
+
+def _parameter_names(document: dict[str, Any], op: dict[str, Any]) -> set[str]:
+    parameters = document["components"]["parameters"]
+    return {
+        parameters[p["$ref"].rsplit("/", 1)[-1]]["name"] if "$ref" in p else p["name"]
+        for p in op.get("parameters", [])
+    }
+
+
+def test_every_header_the_mock_honours_is_declared_where_it_is_honoured() -> None:
+    document = SPEC.document
+    for path, method, op in _operations(document):
+        # injection.py applies `latency` and `fault` on every /v1 call
+        assert "Prefer" in _parameter_names(document, op), (path, method)
+        assert {"422", "429", "503"} <= set(op["responses"]), (path, method)  # 422: bad Prefer
+    events = document["paths"]["/v1/runs/{run_id}/events"]["get"]
+    assert "Last-Event-ID" in _parameter_names(document, events)
+
+
+def test_every_response_header_the_mock_sends_on_purpose_is_declared() -> None:
+    document = SPEC.document
+    paths = document["paths"]
+    for operation in (
+        paths["/v1/workflows/{workflow_id}/runs"]["post"],
+        paths["/v1/workflows/{workflow_id}/runs/sync"]["post"],
+        paths["/v1/runs/{run_id}/events"]["get"],
+    ):
+        assert "Preference-Applied" in operation["responses"]["200"]["headers"]
+    responses = document["components"]["responses"]
+    for name in ("TooManyRequests", "ServiceUnavailable"):
+        assert "Retry-After" in responses[name]["headers"]
+    assert responses["MethodNotAllowed"]["headers"]["Allow"]["$ref"] == "#/components/headers/Allow"
+
+
+def _objects(node: Any, where: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
+    if isinstance(node, dict):
+        if node.get("type") == "object":
+            yield where, node
+        for key, value in node.items():
+            yield from _objects(value, f"{where}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _objects(value, f"{where}/{index}")
+
+
+def test_free_form_objects_say_additional_properties_true() -> None:
+    """openapi-typescript reads a bare `type: object` as Record<string, never>."""
+    bare = [
+        where
+        for where, schema in _objects(SPEC.document)
+        if "properties" not in schema and "additionalProperties" not in schema
+    ]
+    assert bare == []
+
+
+def test_request_fields_carry_no_default() -> None:
+    """openapi-typescript makes a field with a `default` required in the request type."""
+    request = SPEC.document["components"]["schemas"]["RunRequest"]
+    assert [name for name, field in request["properties"].items() if "default" in field] == []

@@ -7,10 +7,13 @@ import threading
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from contract_tests.spec import Spec
 from mockserver import Settings
-from mockserver.core.event_log import Event, parse_event_id, run_events
+from mockserver.core import event_log
+from mockserver.core.event_log import Event, EventCursor, parse_event_id, run_events
 from mockserver.core.lifecycle import Step, Timeline
 from mockserver.web.sse import frame
 from tests import sse
@@ -52,6 +55,24 @@ def test_stopping_only_appends_to_the_log() -> None:
     assert after[-1].data["workflow_status"] == "stopped"
 
 
+@given(
+    cuts=st.lists(st.floats(0, 12, allow_nan=False), max_size=8),
+    stop_at=st.none() | st.floats(0.1, 10, allow_nan=False),
+)
+def test_a_cursor_yields_each_event_once_whatever_the_wake_ups(
+    cuts: list[float], stop_at: float | None
+) -> None:
+    timeline = Timeline.plan(T0, 0.5, (Step("a", 1), Step("b", 2), Step("c", 3)))
+    cursor, seen = EventCursor("r"), []
+    for at in sorted(cuts):
+        if stop_at is not None and at >= stop_at and not timeline.snapshot_at(T0 + at).terminal:
+            timeline = timeline.stop(T0 + at)  # a stop between wake-ups rewrites only the future
+        seen += cursor.released(timeline, T0 + at)
+    seen += cursor.released(timeline, T0 + 100)
+    assert seen == run_events("r", timeline, T0 + 100)
+    assert cursor.finished and cursor.released(timeline, T0 + 200) == []
+
+
 def _create(server: LiveServer, headers: dict[str, str] | None = None) -> dict[str, str]:
     response = httpx.post(
         f"{server.url}/v1/workflows/{QA.id}/runs",
@@ -86,6 +107,25 @@ def test_a_live_stream_follows_the_run_and_agrees_with_polling(
     assert polled["progress_details"] == next(
         b["data"]["progress_details"] for b in reversed(bodies) if b["type"] == "state"
     )
+
+
+def test_a_live_stream_reads_each_moment_once(
+    live_server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # O(n) per stream: a stream woken at every moment must not rebuild its log from moment 0.
+    reads: list[object] = []
+    original = event_log._moment_events
+
+    def counted(run_id: str, moment: object) -> object:
+        reads.append(moment)
+        return original(run_id, moment)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(event_log, "_moment_events", counted)
+    run = _create(live_server, {"Prefer": "duration=40s"})  # 2 s real at speed 20
+    frames = sse.read(f"{live_server.url}/v1/runs/{run['id']}/events", KEY).frames
+    states = [f for f in frames if json.loads(f["data"])["type"] == "state"]
+    assert len(states) >= 5  # one state event per moment: queued, 3 nodes, completed
+    assert len(reads) == len(states), f"{len(reads)} moment reads for {len(states)} moments"
 
 
 def test_a_finished_run_replays_and_resume_yields_exactly_the_later_events(

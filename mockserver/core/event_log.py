@@ -60,20 +60,45 @@ def _moment_events(run_id: str, moment: Moment) -> list[tuple[str, dict[str, Any
     return out
 
 
+class EventCursor:
+    """A stream's position in a run's event log: each call yields only the newly released
+    events, so a long stream costs O(events), not O(events^2).
+
+    Safe because a timeline's past never changes (stop, resume, advance and force rewrite
+    only the future), so the moments already read keep their index.
+    """
+
+    __slots__ = ("_last_ms", "_next", "_seq", "finished", "run_id")
+
+    def __init__(self, run_id: str) -> None:
+        self.run_id = run_id
+        self._next = 0  # index of the first moment not yet read
+        self._last_ms, self._seq = -1, 0
+        self.finished = False  # the final event has been released
+
+    def released(self, timeline: Timeline, until: float) -> list[Event]:
+        """The events released since the last call, up to time `until`, oldest first."""
+        events: list[Event] = []
+        moments = timeline.moments
+        while self._next < len(moments) and moments[self._next].at <= until:
+            moment = moments[self._next]
+            self._next += 1
+            ms = int(moment.at * 1000)
+            for kind, data in _moment_events(self.run_id, moment):
+                # ids must increase even if float rounding puts a later moment in an earlier ms
+                if ms > self._last_ms:
+                    self._last_ms, self._seq = ms, 0
+                else:
+                    self._seq += 1
+                event = Event(f"{self._last_ms}-{self._seq}", moment.at, kind, data)
+                self.finished = self.finished or event.final
+                events.append(event)
+        return events
+
+
 def run_events(run_id: str, timeline: Timeline, until: float) -> list[Event]:
     """The events released by time `until`, oldest first."""
-    events: list[Event] = []
-    last_ms, seq = -1, 0
-    for moment in timeline.moments_until(until):
-        ms = int(moment.at * 1000)
-        for kind, data in _moment_events(run_id, moment):
-            # ids must increase even if float rounding puts a later moment in an earlier ms
-            if ms > last_ms:
-                last_ms, seq = ms, 0
-            else:
-                seq += 1
-            events.append(Event(f"{last_ms}-{seq}", moment.at, kind, data))
-    return events
+    return EventCursor(run_id).released(timeline, until)
 
 
 def parse_event_id(value: str | None) -> tuple[int, int] | None:

@@ -20,6 +20,10 @@ class Preferences:
     # The tokens honoured, echoed in the Preference-Applied header.
     applied: tuple[str, ...] = ()
 
+    def applied_of(self, *names: str) -> tuple[str, ...]:
+        """The honoured tokens among `names` (what a call other than a create honours)."""
+        return tuple(t for t in self.applied if t.partition("=")[0] in names)
+
 
 def _non_negative_int(value: str) -> int | None:
     return int(value) if value.isdigit() and len(value) <= 6 else None

@@ -45,6 +45,17 @@ class Control:
         self._state.reset(workspace)
         return {"status": "reset", "scope": "workspace" if workspace else "all"}
 
+    async def workflows(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": wf.id,
+                "name": wf.name,
+                "inputs": [node.label for node in wf.inputs],
+                "outputs": [node.label for node in wf.outputs],
+            }
+            for wf in self._state.catalogue
+        ]
+
     async def get_clock(self, api_key: str | None = None) -> dict[str, Any]:
         return self._clock_body(_workspace(api_key))
 

@@ -38,10 +38,14 @@ class RunEvents:
             raise ApiError(503, "Too many open event streams; retry later", retry_after=1)
         # The standard header wins over the query parameter when both are given.
         resume = event_log.parse_event_id(request.headers.get("last-event-id") or etag)
-        asked = Faults.from_request(parse_prefer(request.headers.get("prefer")).faults)
+        prefs = parse_prefer(request.headers.get("prefer"))
+        asked = Faults.from_request(prefs.faults)
         cut = asked.over(self._state.faults.effective(workspace, "getRunEvents")).sse_cut_after
         body = self._frames(workspace, run_id, resume, cut)
-        return StreamingResponse(body, media_type="text/event-stream", headers=HEADERS)
+        headers = dict(HEADERS)
+        if applied := prefs.applied_of("latency", "sse_cut"):
+            headers["Preference-Applied"] = ", ".join(applied)
+        return StreamingResponse(body, media_type="text/event-stream", headers=headers)
 
     async def _frames(
         self, workspace: str, run_id: str, last_id: tuple[int, int] | None, cut_after: int | None
@@ -60,20 +64,20 @@ class RunEvents:
         keepalive = state.settings.sse_keepalive_s
         quiet_since = time.monotonic()
         sent = 0
+        cursor = event_log.EventCursor(run_id)
         while True:
             run = state.store.get(workspace, run_id)
             if run is None:  # reset under our feet
                 return
             now = state.now(workspace)
-            released = event_log.run_events(run.id, run.timeline, now)
-            for event in event_log.after(released, last_id):
+            for event in event_log.after(cursor.released(run.timeline, now), last_id):
                 if cut_after is not None and sent >= cut_after:
                     return  # injected fault: the connection drops mid-run
                 yield sse.frame(event)
                 sent += 1
                 last_id = event_log.parse_event_id(event.id)
                 quiet_since = time.monotonic()
-            if released and released[-1].final:
+            if cursor.finished:
                 return
             if time.monotonic() - quiet_since >= keepalive:
                 yield sse.KEEPALIVE

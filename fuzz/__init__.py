@@ -1,0 +1,1 @@
+"""`make fuzz`: stock schemathesis campaigns against a live mock (campaign.py)."""
