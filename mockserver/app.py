@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from connexion.middleware import MiddlewarePosition
+from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolver
 from starlette.middleware.cors import CORSMiddleware
 
@@ -24,7 +25,7 @@ from mockserver.web.admin import AdminGuard
 from mockserver.web.asgi import ServedBy
 from mockserver.web.auth import key_handler
 from mockserver.web.encoding import FastJsonifier
-from mockserver.web.handlers import control, events, platform, runs, workflows
+from mockserver.web.handlers import control, dashboard, events, platform, runs, workflows
 from mockserver.web.injection import FaultInjection
 from mockserver.web.journal import JournalMiddleware
 from mockserver.web.landing import Landing
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None, *, clock: SimClock | None = Non
     state = build_state(settings, clock)
     run_ops = runs.Runs(state)
     ctl = control.Control(state)
+    board = dashboard.Dashboard(state)
     public = {
         "createRun": run_ops.create,
         "createSyncRun": run_ops.create_sync,
@@ -114,6 +116,11 @@ def create_app(settings: Settings | None = None, *, clock: SimClock | None = Non
         "listFaults": ctl.list_faults,
         "setFaults": ctl.set_faults,
         "clearFaults": ctl.clear_faults,
+        "dashboardPage": board.page,
+        "dashboardAsset": board.asset,
+        "dashboardOverview": board.overview,
+        "dashboardRun": board.run,
+        "dashboardStream": board.stream,
     }
     app = MockApp(
         __name__,
@@ -132,6 +139,8 @@ def create_app(settings: Settings | None = None, *, clock: SimClock | None = Non
     app.add_api(
         spec.load_yaml(CONTROL_SPEC),
         resolver=Resolver(function_resolver=private.__getitem__),
+        # /_mock/ui is the dashboard, not connexion's Swagger UI of the control spec.
+        swagger_ui_options=SwaggerUIOptions(swagger_ui=False),
         **common,
     )
     errors.install(app)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -40,6 +41,15 @@ class RunStore:
         runs = [r for r in self._runs.get(workspace, {}).values() if r.workflow_id == workflow_id]
         runs.sort(key=lambda r: (r.timeline.created_at, r.sequence), reverse=True)
         return runs
+
+    def page(self, workspace: str, offset: int, limit: int) -> tuple[list[Run], int]:
+        """One page of the workspace's runs, newest first, and how many it holds."""
+        runs = self._runs.get(workspace, {}).values()
+        # nlargest keeps only offset+limit runs in its heap: no full sort per page.
+        newest = heapq.nlargest(
+            offset + limit, runs, key=lambda r: (r.timeline.created_at, r.sequence)
+        )
+        return newest[offset:], len(runs)
 
     def __len__(self) -> int:
         return sum(len(runs) for runs in self._runs.values())

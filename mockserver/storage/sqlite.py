@@ -31,6 +31,7 @@ CREATE TABLE IF NOT EXISTS runs (
     record TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS runs_by_workflow ON runs (workspace, workflow_id, created_at);
+CREATE INDEX IF NOT EXISTS runs_by_workspace ON runs (workspace, created_at, seq);
 CREATE TABLE IF NOT EXISTS expected (run_id TEXT PRIMARY KEY, workspace TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS deliveries (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -190,6 +191,16 @@ class SqliteRunStore:
             workspace,
             workflow_id,
         )
+
+    def page(self, workspace: str, offset: int, limit: int) -> tuple[list[Run], int]:
+        runs = self._runs(
+            "WHERE workspace = ? ORDER BY created_at DESC, seq DESC LIMIT ? OFFSET ?",
+            workspace,
+            limit,
+            offset,
+        )
+        total = self._db.query("SELECT COUNT(*) FROM runs WHERE workspace = ?", workspace)
+        return runs, int(total[0][0])
 
     def __len__(self) -> int:
         return int(self._db.query("SELECT COUNT(*) FROM runs")[0][0])

@@ -7,7 +7,9 @@ from typing import Any
 
 from mockserver.web.asgi import header, send_json
 
-OPEN_PATHS = ("/_mock/health",)  # readiness probes need no secret
+# Readiness probes need no secret; nor does the dashboard's page and its two files, which
+# hold no data (a browser navigating cannot send a header; the page's calls carry it).
+OPEN_PATHS = ("/_mock/health", "/_mock/ui", "/_mock/ui/app.js", "/_mock/ui/app.css")
 
 
 class AdminGuard:

@@ -19,19 +19,23 @@ def _workspace(body_or_key: dict[str, Any] | str | None) -> str | None:
     return workspace_of(key) if key else None
 
 
+def clock_view(state: MockState, workspace: str | None = None) -> dict[str, Any]:
+    """The clock as a workspace sees it (the Clock schema of control.yaml)."""
+    return {
+        "kind": "manual" if state.clock.frozen else "system",
+        "frozen": state.clock.frozen,
+        "now": timestamp(state.now(workspace) if workspace else state.clock.now()),
+        "speed": state.clock.speed,
+        "offset_s": state.offsets.get(workspace, 0.0) if workspace else 0.0,
+    }
+
+
 class Control:
     def __init__(self, state: MockState) -> None:
         self._state = state
 
     def _clock_body(self, workspace: str | None = None) -> dict[str, Any]:
-        state = self._state
-        return {
-            "kind": "manual" if state.clock.frozen else "system",
-            "frozen": state.clock.frozen,
-            "now": timestamp(state.now(workspace) if workspace else state.clock.now()),
-            "speed": state.clock.speed,
-            "offset_s": state.offsets.get(workspace, 0.0) if workspace else 0.0,
-        }
+        return clock_view(self._state, workspace)
 
     async def health(self) -> dict[str, Any]:
         return {"status": "ok", "clock": self._clock_body()}

@@ -1,0 +1,103 @@
+"""The dashboard at /_mock/ui: its static files, its data, and its live stream.
+
+The page and its two files hold no data and are served without the admin token (a
+browser navigating cannot send a header); every data and action call the page makes
+carries it as `X-Admin-Token`, and the workspace's API key as `X-API-Key`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from connexion import request
+from starlette.responses import Response, StreamingResponse
+
+from mockserver.core.ids import workspace_of
+from mockserver.state import MockState
+from mockserver.web.board import Board
+from mockserver.web.encoding import dumps
+from mockserver.web.errors import ApiError
+from mockserver.web.handlers.events import HEADERS
+
+UI_DIR = Path(__file__).resolve().parent.parent / "ui"
+ASSETS = {
+    "index.html": "text/html; charset=utf-8",
+    "app.js": "text/javascript; charset=utf-8",
+    "app.css": "text/css; charset=utf-8",
+}
+# The stream looks again this often (journal entries wake nobody), and sends at least
+# this often so the page's "now" moves even when nothing else does.
+LOOK_EVERY_S = 0.25
+SEND_AT_LEAST_EVERY_S = 1.0
+
+
+def _workspace() -> str:
+    # Declared required in control.yaml, so validation answered 422 when it is missing.
+    return workspace_of(request.headers["x-api-key"])
+
+
+class Dashboard:
+    def __init__(self, state: MockState) -> None:
+        self._state = state
+        self._board = Board(state)
+        self._files = {name: (UI_DIR / name).read_bytes() for name in ASSETS}
+        self._open = 0
+
+    def _file(self, name: str) -> Response:
+        return Response(
+            self._files[name], media_type=ASSETS[name], headers={"Cache-Control": "no-cache"}
+        )
+
+    async def page(self) -> Response:
+        return self._file("index.html")
+
+    async def asset(self, name: str) -> Response:
+        return self._file(name)  # the spec's enum admits only the shipped names
+
+    async def overview(self, offset: int = 0, limit: int = 50) -> dict[str, Any]:
+        return self._board.overview(_workspace(), offset, limit)
+
+    async def run(self, run_id: str) -> dict[str, Any]:
+        found = self._board.run(_workspace(), run_id)
+        if found is None:
+            raise ApiError(404, "Run not found")
+        return found
+
+    async def stream(
+        self, offset: int = 0, limit: int = 50, run_id: str | None = None
+    ) -> StreamingResponse:
+        if self._open >= self._state.settings.max_streams:
+            raise ApiError(503, "Too many open event streams; retry later", retry_after=1)
+        body = self._frames(_workspace(), offset, limit, run_id)
+        return StreamingResponse(body, media_type="text/event-stream", headers=HEADERS)
+
+    async def _frames(
+        self, workspace: str, offset: int, limit: int, run_id: str | None
+    ) -> AsyncIterator[bytes]:
+        self._open += 1
+        try:
+            async for frame in self._updates(workspace, offset, limit, run_id):
+                yield frame
+        finally:
+            self._open -= 1  # on a client disconnect too
+
+    async def _updates(
+        self, workspace: str, offset: int, limit: int, run_id: str | None
+    ) -> AsyncIterator[bytes]:
+        """A `board` event whenever what the page shows changed, else one a second."""
+        last_seen = b""
+        sent_at = float("-inf")
+        while True:
+            board = self._board.overview(workspace, offset, limit)
+            update = {"board": board, "run": self._board.run(workspace, run_id) if run_id else None}
+            # The clock's reading changes on every look; only the rest decides "changed".
+            now = board["clock"].pop("now")
+            seen = dumps(update)
+            board["clock"]["now"] = now
+            if seen != last_seen or time.monotonic() - sent_at >= SEND_AT_LEAST_EVERY_S:
+                yield b"event: board\ndata: " + dumps(update) + b"\n\n"
+                last_seen, sent_at = seen, time.monotonic()
+            await self._state.changes.wait(LOOK_EVERY_S)
