@@ -20,6 +20,8 @@ def test_the_page_needs_no_token_but_its_data_does() -> None:
     with app.test_client() as client:
         page = client.get("/_mock/ui")
         assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+        # the documented bookmarkable link (the script takes the token from it)
+        assert client.get("/_mock/ui", params={"token": "secret"}).status_code == 200
         assert "/_mock/ui/app.js" in page.text
         assert client.get("/_mock/ui/app.js").status_code == 200
         assert client.get("/_mock/ui/app.css").status_code == 200

@@ -51,7 +51,8 @@ class Dashboard:
             self._files[name], media_type=ASSETS[name], headers={"Cache-Control": "no-cache"}
         )
 
-    async def page(self) -> Response:
+    async def page(self, token: str | None = None) -> Response:
+        del token  # read by the page's script, not by the server
         return self._file("index.html")
 
     async def asset(self, name: str) -> Response:
