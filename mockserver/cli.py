@@ -55,10 +55,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--state",
-        type=Path,
-        dest="state_path",
-        metavar="FILE",
-        help="keep runs, webhooks and the clock in this SQLite file (survives restarts)",
+        metavar="FILE|URL",
+        help="keep state in this SQLite file (survives restarts, shared by --workers) or in "
+        "Redis at redis://HOST:PORT/DB (shared by replicas on any machine; see 'Team mock')",
     )
     serve.add_argument(
         "--workers",
@@ -151,8 +150,8 @@ def banner(settings: Settings, known: tuple[Workflow, ...]) -> str:
         else f"{len(settings.api_keys)} configured key(s)"
     )
     state = (
-        f"  State file:   {settings.state_path} ({settings.workers} worker(s))\n"
-        if settings.state_path
+        f"  State:        {settings.state} ({settings.workers} worker(s))\n"
+        if settings.state
         else ""
     )
     shown = known[:SHOWN_WORKFLOWS]
