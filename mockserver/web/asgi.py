@@ -35,6 +35,9 @@ async def send_json(
     await send({"type": "http.response.body", "body": raw})
 
 
+WORKER_HEADER = "X-Mock-Worker"
+
+
 class ServedBy:
     """Adds `X-Mock-Worker: <pid>` to every answer (with worker processes, which one served)."""
 
@@ -47,7 +50,7 @@ class ServedBy:
             if message["type"] == "http.response.start":
                 message = {
                     **message,
-                    "headers": [*message.get("headers", []), (b"x-mock-worker", self.pid)],
+                    "headers": [*message.get("headers", []), (WORKER_HEADER.lower().encode(), self.pid)],
                 }
             await send(message)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
@@ -21,6 +22,7 @@ from mockserver.core.ids import delivery_id
 from mockserver.core.models import Attempt, Delivery
 from mockserver.core.webhook_policy import DELIVERY_HEADER, SIGNATURE_HEADER, signature
 from mockserver.state import MockState
+from mockserver.web.asgi import WORKER_HEADER
 from mockserver.web.encoding import dumps
 
 # Due runs handed over per look; more wait for the next look, at once.
@@ -129,6 +131,9 @@ class Dispatcher:
             "User-Agent": "noxus-runs-mock",
             DELIVERY_HEADER: delivery.id,
         }
+        if self._state.backend.shared:
+            # Which process sent it (replicas and workers share deliveries), like on answers.
+            headers[WORKER_HEADER] = str(os.getpid())
         if settings.webhook_secret:
             headers[SIGNATURE_HEADER] = signature(settings.webhook_secret, delivery.body)
         if faults.webhook_delay_s:
