@@ -44,13 +44,17 @@ class ServedBy:
     def __init__(self, app: Any) -> None:
         self.app = app
         self.pid = str(os.getpid()).encode()
+        self.name = WORKER_HEADER.lower().encode()
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         async def tagged(message: Any) -> None:
             if message["type"] == "http.response.start":
                 message = {
                     **message,
-                    "headers": [*message.get("headers", []), (WORKER_HEADER.lower().encode(), self.pid)],
+                    "headers": [
+                        *message.get("headers", []),
+                        (self.name, self.pid),
+                    ],
                 }
             await send(message)
 
