@@ -88,5 +88,10 @@ bench-deps:
 bench: $(STAMP) bench-deps redis-server
 	timeout 3600 $(BIN)/python -m bench $(BENCH_ARGS)
 
+# A team mock's create/poll rps: in memory vs 1 vs 3 replicas over one Redis (same run).
+.PHONY: bench-team
+bench-team: $(STAMP) bench-deps redis-server
+	timeout 1800 $(BIN)/python -m bench.team $(BENCH_TEAM_ARGS)
+
 bench-quick: $(STAMP) bench-deps redis-server
 	timeout 1800 $(BIN)/python -m bench --quick $(BENCH_ARGS)

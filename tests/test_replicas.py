@@ -115,6 +115,11 @@ def test_concurrent_stops_and_resumes_across_replicas_have_one_winner_each(
     assert outcomes == [[200, 409, 409]] * 100, [o for o in outcomes if o != [200, 409, 409]]
 
 
+def _attempts_saved(mock: MockProcess) -> bool:
+    deliveries = httpx.get(f"{mock.url}/_mock/webhooks").json()["deliveries"]
+    return bool(deliveries and deliveries[0]["attempts"])
+
+
 def test_a_replica_killed_mid_delivery_costs_nothing(replicas: list[MockProcess]) -> None:
     by_pid = {str(m.proc.pid): m for m in replicas}
     # The receiver refuses the first attempt, so the delivery waits 1.5 s in its backoff:
@@ -128,6 +133,9 @@ def test_a_replica_killed_mid_delivery_costs_nothing(replicas: list[MockProcess]
             assert time.monotonic() < deadline, "no replica sent the webhook"
             time.sleep(0.02)
         owner = by_pid[hook.hits[0].headers["x-mock-worker"]]
+        while not _attempts_saved(owner):  # the refusal is recorded: it waits in its backoff
+            assert time.monotonic() < deadline, "the first attempt was never recorded"
+            time.sleep(0.02)
         os.killpg(owner.proc.pid, signal.SIGKILL)
         owner.proc.wait(timeout=10)
         assert hook.got_one.wait(timeout=15), "no other replica took the delivery over"

@@ -82,6 +82,9 @@ def test_runs_are_stored_found_and_paged_newest_first(run_on: Any) -> None:
         assert stored is not None and stored.input == {"q": "r2"} and stored.sequence > 0
         await b.runs.clear("w")
         assert await b.runs.count() == 1 and (await b.runs.page("w", 0, 5))[1] == 0
+        await b.runs.clear()
+        assert await b.runs.count() == 0 and await b.runs.find("v1") is None
+        assert (await b.time.read()).now == pytest.approx(T0)  # the clock is not a run
 
     run_on(scenario)
 

@@ -97,9 +97,11 @@ _ORPHANS = (
     + "for _, id in ipairs(ids) do redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), id) end\n"
     + "return ids\n"
 )
-# KEYS: leases. ARGV: delivery id, lease seconds, pending ('1' or '0').
-_RENEW = (
+# KEYS: leases, delivery:<id>. ARGV: delivery id, lease seconds, pending ('1' or '0'),
+# the delivery as saved.
+_SAVE = (
     _NOW
+    + "redis.call('SET', KEYS[2], ARGV[4])\n"
     + "if ARGV[3] == '1' then redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])\n"
     + "else redis.call('ZREM', KEYS[1], ARGV[1]) end\n"
     + "return 1\n"
@@ -146,6 +148,8 @@ def _run(run_id: str, fields: list[Any]) -> Run:
 class RedisRuns:
     def __init__(self, r: Any) -> None:
         self._r = r
+        # Registered scripts run by their SHA (EVALSHA): the text crosses the wire once.
+        self._evict = r.register_script(_EVICT)
 
     async def add(self, run: Run) -> Run:
         seq = int(await self._r.incr(_key("seq")))
@@ -223,14 +227,15 @@ class RedisRuns:
         return int(await self._r.zcard(_key("all")))
 
     async def evict_finished(self, count: int, before: float) -> list[Run]:
-        gone = await self._r.eval(
-            _EVICT, 3, _key("ends"), _key("expected"), _key("all"), before, count, PREFIX
-        )
+        keys = [_key("ends"), _key("expected"), _key("all")]
+        gone = await self._evict(keys=keys, args=[before, count, PREFIX])
         return [_run(item[0], item[1:]) for item in gone]
 
     async def clear(self, workspace: str | None = None) -> None:
-        if workspace is None:
-            await _delete_matching(self._r, PREFIX + "*")
+        if workspace is None:  # the runs and their indexes; never the clock or the outbox
+            for pattern in ("run:*", "ws:*", "wf:*"):
+                await _delete_matching(self._r, PREFIX + pattern)
+            await self._r.delete(_key("all"), _key("ends"))
             return
         ids = [i for i in await self._r.zrange(_key("ws", workspace), 0, -1)]
         pipe = self._r.pipeline(transaction=True)
@@ -261,6 +266,9 @@ async def _delete_matching(r: Any, pattern: str) -> None:
 class RedisOutbox:
     def __init__(self, r: Any) -> None:
         self._r = r
+        self._start = r.register_script(_START)
+        self._save = r.register_script(_SAVE)
+        self._orphans = r.register_script(_ORPHANS)
 
     async def expect(self, workspace: str, run_id: str, ends_at: float | None) -> None:
         pipe = self._r.pipeline(transaction=True)
@@ -294,7 +302,7 @@ class RedisOutbox:
             _key("log"),
         )
         args = (delivery.run_id, delivery.id, codec.encode_delivery(delivery), lease_s, LOG_SIZE)
-        return bool(await self._r.eval(_START, len(keys), *keys, *args))
+        return bool(await self._start(keys=list(keys), args=list(args)))
 
     async def drop(self, run_id: str) -> None:
         pipe = self._r.pipeline(transaction=True)
@@ -304,13 +312,12 @@ class RedisOutbox:
 
     async def save(self, delivery: Delivery, lease_s: float) -> None:
         pending = "1" if delivery.state == "pending" else "0"
-        pipe = self._r.pipeline(transaction=True)
-        pipe.set(_key("delivery", delivery.id), codec.encode_delivery(delivery))
-        pipe.eval(_RENEW, 1, _key("leases"), delivery.id, lease_s, pending)
-        await pipe.execute()
+        keys = [_key("leases"), _key("delivery", delivery.id)]
+        args = [delivery.id, lease_s, pending, codec.encode_delivery(delivery)]
+        await self._save(keys=keys, args=args)
 
     async def orphans(self, lease_s: float) -> list[Delivery]:
-        ids = await self._r.eval(_ORPHANS, 1, _key("leases"), lease_s)
+        ids = await self._orphans(keys=[_key("leases")], args=[lease_s])
         if not ids:
             return []
         raw = await self._r.mget([_key("delivery", i) for i in ids])
@@ -342,6 +349,8 @@ class RedisTime:
         self._r = r
         self._settings = settings
         self._clock, self._offsets = _key("clock"), _key("offsets")
+        self._read = r.register_script(_READ)
+        self._re_anchor_script = r.register_script(_RE_ANCHOR)
 
     async def init(self) -> None:
         s = self._settings
@@ -350,13 +359,13 @@ class RedisTime:
         await self._r.eval(_INIT_CLOCK, 1, self._clock, epoch, s.speed, "1" if manual else "0")
 
     async def read(self, workspace: str | None = None) -> Reading:
-        now, speed, frozen, offset = await self._r.eval(
-            _READ, 2, self._clock, self._offsets, workspace or ""
+        now, speed, frozen, offset = await self._read(
+            keys=[self._clock, self._offsets], args=[workspace or ""]
         )
         return Reading(float(now), float(speed), frozen == "1", float(offset))
 
     async def _re_anchor(self, seconds: float = 0.0, frozen: str = "", speed: str = "") -> None:
-        await self._r.eval(_RE_ANCHOR, 1, self._clock, seconds, frozen, speed)
+        await self._re_anchor_script(keys=[self._clock], args=[seconds, frozen, speed])
 
     async def advance(self, seconds: float, workspace: str | None = None) -> None:
         if seconds < 0:
@@ -459,14 +468,16 @@ class RedisIds:
 class RedisSlots:
     def __init__(self, r: Any) -> None:
         self._r = r
+        self._acquire = r.register_script(_ACQUIRE)
+        self._renew = r.register_script(_SLOT_RENEW)
 
     async def acquire(self, cap: int) -> str | None:
         token = uuid.uuid4().hex
-        taken = await self._r.eval(_ACQUIRE, 1, _key("slots"), token, cap, SLOT_LEASE_S)
+        taken = await self._acquire(keys=[_key("slots")], args=[token, cap, SLOT_LEASE_S])
         return token if taken else None
 
     async def renew(self, token: str) -> None:
-        await self._r.eval(_SLOT_RENEW, 1, _key("slots"), token, SLOT_LEASE_S)
+        await self._renew(keys=[_key("slots")], args=[token, SLOT_LEASE_S])
 
     async def release(self, token: str) -> None:
         await self._r.zrem(_key("slots"), token)
