@@ -125,7 +125,7 @@ def create_app(settings: Settings | None = None, *, clock: SimClock | None = Non
         swagger_ui_options=SwaggerUIOptions(swagger_ui=False),
         **common,
     )
-    errors.install(app)
+    errors.install(app, state.backend.unavailable)
     # Outermost first: the journal sees every final status; CORS headers go on every
     # answer; limits and methods are checked before any parsing; then the admin guard.
     app.add_middleware(

@@ -149,3 +149,24 @@ def test_a_replica_killed_mid_delivery_costs_nothing(replicas: list[MockProcess]
     (delivery,) = httpx.get(f"{survivor.url}/_mock/webhooks").json()["deliveries"]
     assert delivery["state"] == "delivered"
     assert [a["status_code"] for a in delivery["attempts"]] == [500, 200]
+
+
+def test_redis_going_away_is_a_503_and_the_mock_recovers_when_it_is_back() -> None:
+    from mockserver.process import free_port, running_redis
+
+    port = free_port()
+    with running_redis(port=port) as server, running_mock("--state", server.url) as mock:
+        run = httpx.post(f"{mock.url}{RUNS}", json={"input": {}}, headers=KEY).json()
+        server.proc.kill()
+        server.proc.wait(timeout=10)
+        down = httpx.get(f"{mock.url}{RUNS}/{run['id']}", headers=KEY)
+        assert down.status_code == 503 and down.headers["retry-after"] == "1"
+        assert "state store is unavailable" in down.json()["detail"]
+        with running_redis(port=port):  # back (empty: it kept nothing)
+            deadline = time.monotonic() + 10
+            while (
+                httpx.post(f"{mock.url}{RUNS}", json={"input": {}}, headers=KEY).status_code != 200
+            ):
+                assert time.monotonic() < deadline, "the mock did not recover"
+                time.sleep(0.1)
+            assert mock.proc.poll() is None

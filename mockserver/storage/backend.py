@@ -37,6 +37,8 @@ class Backend:
     changes: Changes
     # Other processes share this backend: look for their changes and orphaned deliveries.
     shared: bool = False
+    # What this backend raises when it cannot be reached (answered 503, retried).
+    unavailable: tuple[type[Exception], ...] = ()
     # The app's lifespan opens and closes connections and subscriptions.
     start: Callable[[], Awaitable[None]] = field(default=_nothing)
     close: Callable[[], Awaitable[None]] = field(default=_nothing)

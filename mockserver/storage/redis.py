@@ -22,6 +22,8 @@ from dataclasses import replace
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.exceptions import WatchError
 
 from mockserver.core.clock import MANUAL_EPOCH, Reading
@@ -40,42 +42,40 @@ SLOT_LEASE_S = 60.0
 
 # Lua: the server's time in seconds, with microseconds.
 _NOW = "local t = redis.call('TIME'); local now = tonumber(t[1]) + tonumber(t[2]) / 1e6\n"
-# Lua: the anchored simulated time at `now` (clock hash: sim, wall, speed, frozen).
+# Lua: the clock anchored if it is not (the first replica, or a Redis that restarted
+# empty; the others carry on with it), then the simulated time at `now`.
+# ARGV[1..3]: the anchor to start from: manual epoch ('' for wall time), speed, frozen.
 _SIM = (
+    "if redis.call('EXISTS', KEYS[1]) == 0 then\n"
+    "  local start = now\n"
+    "  if ARGV[1] ~= '' then start = tonumber(ARGV[1]) end\n"
+    "  redis.call('HSET', KEYS[1], 'sim', string.format('%.6f', start),"
+    " 'wall', string.format('%.6f', now), 'speed', ARGV[2], 'frozen', ARGV[3])\n"
+    "end\n"
     "local c = redis.call('HMGET', KEYS[1], 'sim', 'wall', 'speed', 'frozen')\n"
     "local sim, wall, speed, frozen = tonumber(c[1]), tonumber(c[2]), tonumber(c[3]), c[4]\n"
     "local at = sim\n"
     "if frozen ~= '1' then at = sim + (now - wall) * speed end\n"
 )
-# Floats go back as text: Redis turns a Lua number into an integer.
+# ARGV[4]: the workspace ('' for none). Floats go back as text: Redis turns a Lua number
+# into an integer.
 _READ = (
     _NOW
     + _SIM
     + "local offset = 0\n"
-    + "if ARGV[1] ~= '' then offset = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0') end\n"
+    + "if ARGV[4] ~= '' then offset = tonumber(redis.call('HGET', KEYS[2], ARGV[4]) or '0') end\n"
     + "return {string.format('%.6f', at + offset), c[3], c[4], string.format('%.6f', offset)}\n"
 )
-# ARGV: seconds to add, frozen ('' keeps), speed ('' keeps).
+# ARGV[4..6]: seconds to add, frozen ('' keeps), speed ('' keeps).
 _RE_ANCHOR = (
     _NOW
     + _SIM
     + "local f = frozen\n"
-    + "if ARGV[2] ~= '' then f = ARGV[2] end\n"
+    + "if ARGV[5] ~= '' then f = ARGV[5] end\n"
     + "local s = c[3]\n"
-    + "if ARGV[3] ~= '' then s = ARGV[3] end\n"
-    + "redis.call('HSET', KEYS[1], 'sim', string.format('%.6f', at + tonumber(ARGV[1])),"
+    + "if ARGV[6] ~= '' then s = ARGV[6] end\n"
+    + "redis.call('HSET', KEYS[1], 'sim', string.format('%.6f', at + tonumber(ARGV[4])),"
     + " 'wall', string.format('%.6f', now), 'frozen', f, 'speed', s)\n"
-    + "return 1\n"
-)
-# The first replica anchors the clock; the others (and restarts) carry on with it.
-# ARGV: manual epoch ('' for wall time), speed, frozen.
-_INIT_CLOCK = (
-    _NOW
-    + "if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end\n"
-    + "local sim = now\n"
-    + "if ARGV[1] ~= '' then sim = tonumber(ARGV[1]) end\n"
-    + "redis.call('HSET', KEYS[1], 'sim', string.format('%.6f', sim),"
-    + " 'wall', string.format('%.6f', now), 'speed', ARGV[2], 'frozen', ARGV[3])\n"
     + "return 1\n"
 )
 # KEYS: expected, expected-ws, delivery:<id>, leases, log. ARGV: run id, delivery id,
@@ -347,25 +347,25 @@ class RedisOutbox:
 class RedisTime:
     def __init__(self, r: Any, settings: Settings) -> None:
         self._r = r
-        self._settings = settings
         self._clock, self._offsets = _key("clock"), _key("offsets")
         self._read = r.register_script(_READ)
         self._re_anchor_script = r.register_script(_RE_ANCHOR)
+        manual = settings.clock == "manual"
+        # Where the clock starts if nobody anchored it yet.
+        self._origin = [f"{MANUAL_EPOCH:.6f}" if manual else "", settings.speed, int(manual)]
 
     async def init(self) -> None:
-        s = self._settings
-        manual = s.clock == "manual"
-        epoch = f"{MANUAL_EPOCH:.6f}" if manual else ""
-        await self._r.eval(_INIT_CLOCK, 1, self._clock, epoch, s.speed, "1" if manual else "0")
+        await self.read()  # anchors the clock unless another replica did
 
     async def read(self, workspace: str | None = None) -> Reading:
         now, speed, frozen, offset = await self._read(
-            keys=[self._clock, self._offsets], args=[workspace or ""]
+            keys=[self._clock, self._offsets], args=[*self._origin, workspace or ""]
         )
         return Reading(float(now), float(speed), frozen == "1", float(offset))
 
     async def _re_anchor(self, seconds: float = 0.0, frozen: str = "", speed: str = "") -> None:
-        await self._re_anchor_script(keys=[self._clock], args=[seconds, frozen, speed])
+        args = [*self._origin, seconds, frozen, speed]
+        await self._re_anchor_script(keys=[self._clock], args=args)
 
     async def advance(self, seconds: float, workspace: str | None = None) -> None:
         if seconds < 0:
@@ -508,9 +508,16 @@ class Wakeups:
 
     async def _listen(self, pubsub: Any) -> None:
         try:
-            async for message in pubsub.listen():
-                if message.get("type") == "message" and message.get("data") != self._me:
-                    self._changes.wake()
+            while True:
+                try:
+                    async for message in pubsub.listen():
+                        if message.get("type") == "message" and message.get("data") != self._me:
+                            self._changes.wake()
+                except (RedisConnectionError, RedisTimeoutError):
+                    # Redis went away: waits fall back to their 1 s poll until it is back.
+                    await asyncio.sleep(1.0)
+                    with contextlib.suppress(RedisConnectionError, RedisTimeoutError):
+                        await pubsub.subscribe(CHANNEL)
         finally:
             with contextlib.suppress(Exception):
                 await pubsub.aclose()
@@ -548,6 +555,7 @@ def open_redis(url: str, settings: Settings) -> Backend:
         slots=RedisSlots(r),
         changes=changes,
         shared=True,
+        unavailable=(RedisConnectionError, RedisTimeoutError),
         start=start,
         close=close,
     )

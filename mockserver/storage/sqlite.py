@@ -478,4 +478,5 @@ def open_sqlite(path: Path, settings: Settings) -> Backend:
         slots=SqliteSlots(db),
         changes=Changes(poll_s=0.25),  # other processes change the file without telling us
         shared=True,
+        unavailable=(sqlite3.OperationalError,),  # e.g. locked past the 10 s busy timeout
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -24,6 +25,8 @@ from mockserver.core.webhook_policy import DELIVERY_HEADER, SIGNATURE_HEADER, si
 from mockserver.state import MockState
 from mockserver.web.asgi import WORKER_HEADER
 from mockserver.web.encoding import dumps
+
+logger = logging.getLogger("mockserver.webhooks")
 
 # Due runs handed over per look; more wait for the next look, at once.
 DUE_BATCH = 100
@@ -53,6 +56,15 @@ class Dispatcher:
             await self._client.aclose()
 
     async def _run(self) -> None:
+        # A backend that went away (Redis restarting) must not end the dispatcher.
+        while True:
+            try:
+                await self._dispatch()
+            except self._state.backend.unavailable as exc:
+                logger.warning("webhook dispatcher: state unavailable (%s); retrying", exc)
+                await asyncio.sleep(1.0)
+
+    async def _dispatch(self) -> None:
         state = self._state
         lease = self._lease_s()
         loop = asyncio.get_running_loop()
