@@ -32,6 +32,7 @@ from mockserver.web.landing import Landing
 from mockserver.web.limits import RequestLimits
 from mockserver.web.methods import MethodGuard
 from mockserver.web.operations import MockApp
+from mockserver.web.streams import OpenStreams
 from mockserver.web.validation import validator_map
 
 CONTROL_SPEC = Path(__file__).resolve().parent / "web" / "control.yaml"
@@ -87,7 +88,8 @@ def create_app(settings: Settings | None = None, *, clock: SimClock | None = Non
     state = build_state(settings, clock)
     run_ops = runs.Runs(state)
     ctl = control.Control(state)
-    board = dashboard.Dashboard(state)
+    streams = OpenStreams(settings.max_streams)  # one cap for both kinds of stream
+    board = dashboard.Dashboard(state, streams)
     public = {
         "createRun": run_ops.create,
         "createSyncRun": run_ops.create_sync,
@@ -95,7 +97,7 @@ def create_app(settings: Settings | None = None, *, clock: SimClock | None = Non
         "listRuns": run_ops.list,
         "getRunById": run_ops.get_by_id,
         "stopRun": run_ops.stop,
-        "getRunEvents": events.RunEvents(state).stream,
+        "getRunEvents": events.RunEvents(state, streams).stream,
         "getWorkflow": workflows.Workflows(state).get,
         "listNodes": platform.list_nodes,
         "getMe": platform.get_me,

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 SHOWN_WORKFLOWS = 10  # the banner's list; GET /_mock/workflows has them all
 # An open event stream (a dashboard tab, a paused run's events) never ends by itself:
 # on SIGTERM/Ctrl-C the server waits this long for in-flight requests, then closes them.
-SHUTDOWN_GRACE_S = 2.0
+SHUTDOWN_GRACE_S = 2  # whole seconds: uvicorn takes an int
 
 
 def _parser() -> argparse.ArgumentParser:

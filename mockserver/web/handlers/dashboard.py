@@ -21,6 +21,7 @@ from mockserver.web.board import Board
 from mockserver.web.encoding import dumps
 from mockserver.web.errors import ApiError
 from mockserver.web.handlers.events import HEADERS
+from mockserver.web.streams import OpenStreams
 
 UI_DIR = Path(__file__).resolve().parent.parent / "ui"
 ASSETS = {
@@ -40,11 +41,11 @@ def _workspace() -> str:
 
 
 class Dashboard:
-    def __init__(self, state: MockState) -> None:
+    def __init__(self, state: MockState, streams: OpenStreams) -> None:
         self._state = state
+        self._streams = streams
         self._board = Board(state)
         self._files = {name: (UI_DIR / name).read_bytes() for name in ASSETS}
-        self._open = 0
 
     def _file(self, name: str) -> Response:
         return Response(
@@ -70,20 +71,9 @@ class Dashboard:
     async def stream(
         self, offset: int = 0, limit: int = 50, run_id: str | None = None
     ) -> StreamingResponse:
-        if self._open >= self._state.settings.max_streams:
-            raise ApiError(503, "Too many open event streams; retry later", retry_after=1)
-        body = self._frames(_workspace(), offset, limit, run_id)
+        self._streams.admit()
+        body = self._streams.held(self._updates(_workspace(), offset, limit, run_id))
         return StreamingResponse(body, media_type="text/event-stream", headers=HEADERS)
-
-    async def _frames(
-        self, workspace: str, offset: int, limit: int, run_id: str | None
-    ) -> AsyncIterator[bytes]:
-        self._open += 1
-        try:
-            async for frame in self._updates(workspace, offset, limit, run_id):
-                yield frame
-        finally:
-            self._open -= 1  # on a client disconnect too
 
     async def _updates(
         self, workspace: str, offset: int, limit: int, run_id: str | None

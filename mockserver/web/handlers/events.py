@@ -21,41 +21,31 @@ from mockserver.core.prefer import parse_prefer
 from mockserver.state import MockState
 from mockserver.web import sse
 from mockserver.web.errors import ApiError
+from mockserver.web.streams import OpenStreams
 
 HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
 class RunEvents:
-    def __init__(self, state: MockState) -> None:
+    def __init__(self, state: MockState, streams: OpenStreams) -> None:
         self._state = state
-        self._open = 0
+        self._streams = streams
 
     async def stream(self, run_id: str, user: str, etag: str | None = None) -> Any:
         workspace = workspace_of(user)
         if self._state.store.get(workspace, run_id) is None:
             raise ApiError(404, "Run not found")
-        if self._open >= self._state.settings.max_streams:
-            raise ApiError(503, "Too many open event streams; retry later", retry_after=1)
+        self._streams.admit()
         # The standard header wins over the query parameter when both are given.
         resume = event_log.parse_event_id(request.headers.get("last-event-id") or etag)
         prefs = parse_prefer(request.headers.get("prefer"))
         asked = Faults.from_request(prefs.faults)
         cut = asked.over(self._state.faults.effective(workspace, "getRunEvents")).sse_cut_after
-        body = self._frames(workspace, run_id, resume, cut)
+        body = self._streams.held(self._released(workspace, run_id, resume, cut))
         headers = dict(HEADERS)
         if applied := prefs.applied_of("latency", "sse_cut"):
             headers["Preference-Applied"] = ", ".join(applied)
         return StreamingResponse(body, media_type="text/event-stream", headers=headers)
-
-    async def _frames(
-        self, workspace: str, run_id: str, last_id: tuple[int, int] | None, cut_after: int | None
-    ) -> AsyncIterator[bytes]:
-        self._open += 1
-        try:
-            async for chunk in self._released(workspace, run_id, last_id, cut_after):
-                yield chunk
-        finally:
-            self._open -= 1  # runs on completion and on client disconnect alike
 
     async def _released(
         self, workspace: str, run_id: str, last_id: tuple[int, int] | None, cut_after: int | None
