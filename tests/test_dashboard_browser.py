@@ -25,6 +25,7 @@ import pytest
 from mockserver import Settings
 from mockserver.core.ids import workspace_of
 from mockserver.process import MockProcess, free_port, running_mock
+from mockserver.web.handlers.dashboard import SEND_AT_LEAST_EVERY_S
 from tests.conftest import QA, serving
 
 webdriver = pytest.importorskip("selenium.webdriver")
@@ -33,6 +34,7 @@ from selenium.common.exceptions import (  # noqa: E402
     TimeoutException,
 )
 from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
@@ -147,10 +149,13 @@ def _until_status(browser: Any, run_id: str, status: str, timeout: float = 10) -
     _until(browser, what, lambda b: _row_status(b, run_id) == status, timeout)
 
 
-def _select(browser: Any, run_id: str) -> None:
+def _select(browser: Any, run_id: str, hold_s: float = 0) -> None:
+    """Click the run's row; `hold_s` between press and release, as a person's click."""
+
     def clicked(b: Any) -> bool:
         try:  # a real click; the row may be rebuilt between finding and clicking it
-            b.find_element(By.CSS_SELECTOR, f'tr[data-run-id="{run_id}"]').click()
+            row = b.find_element(By.CSS_SELECTOR, f'tr[data-run-id="{run_id}"]')
+            ActionChains(b).click_and_hold(row).pause(hold_s).release().perform()
         except StaleElementReferenceException:
             return False
         return True
@@ -195,7 +200,8 @@ def test_a_paused_run_is_resumed_from_the_page(browser: Any, mock: MockProcess) 
     _open(browser, mock.url, key)
     run_id = _create(mock.url, key, prefer="outcome=awaiting_human_feedback")
     _until_status(browser, run_id, "awaiting_human_feedback")
-    _select(browser, run_id)
+    # Held past the stream's next update, which rebuilds the rows under the pointer.
+    _select(browser, run_id, hold_s=SEND_AT_LEAST_EVERY_S + 0.2)
     resume = browser.find_element(By.ID, "run-resume")
     _until(browser, "an enabled Resume button", lambda b: resume.is_enabled())
     resume.click()
