@@ -24,7 +24,7 @@ serve: $(STAMP)
 	$(BIN)/mockserver serve $(ARGS)
 
 # pytest's generated-clients test needs the node tools too (check installs them).
-test: check
+test: check browser-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 	$(BIN)/contract-tests -q $(CONTRACT_ARGS)
 
@@ -74,3 +74,11 @@ bench: $(STAMP) bench-deps
 
 bench-quick: $(STAMP) bench-deps
 	timeout 1800 $(BIN)/python -m bench --quick $(BENCH_ARGS)
+
+# The dashboard's browser tests drive Debian's chromium through chromium-driver (selenium
+# comes with the dev extras); installed where missing, with sudo only when not root.
+SUDO := $(shell test "$$(id -u)" = 0 || echo sudo)
+.PHONY: browser-deps
+browser-deps:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+		{ $(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver; }

@@ -237,7 +237,12 @@ def test_a_failing_webhook_shows_its_attempts(browser: Any, mock: MockProcess) -
     assert RUNS in journal and "200" in journal
     _until(browser, "the failed count", lambda b: "1 failed" in (_text(b, "#webhooks") or ""))
     SCREENSHOT.parent.mkdir(exist_ok=True)
-    assert browser.save_screenshot(str(SCREENSHOT))
+    height = browser.execute_script("return document.documentElement.scrollHeight;")
+    browser.set_window_size(1440, min(int(height) + 140, 2400))  # the whole page, attempts too
+    try:
+        assert browser.save_screenshot(str(SCREENSHOT))
+    finally:
+        browser.set_window_size(1440, 1000)
     assert SCREENSHOT.stat().st_size > 10_000
 
 
