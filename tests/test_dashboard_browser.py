@@ -21,22 +21,18 @@ from typing import Any
 
 import httpx
 import pytest
+from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from mockserver import Settings
 from mockserver.core.ids import workspace_of
 from mockserver.process import MockProcess, free_port, running_mock
 from mockserver.web.handlers.dashboard import SEND_AT_LEAST_EVERY_S
 from tests.conftest import QA, serving
-
-webdriver = pytest.importorskip("selenium.webdriver")
-from selenium.common.exceptions import (  # noqa: E402
-    StaleElementReferenceException,
-    TimeoutException,
-)
-from selenium.webdriver.chrome.service import Service  # noqa: E402
-from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
-from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOT = ROOT / "artifacts" / "dashboard.png"
@@ -103,7 +99,10 @@ def _page_closed_after(browser: Any) -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def mock(browser: Any) -> Iterator[MockProcess]:
-    with running_mock("--speed", SPEED, env=WEBHOOKS) as process, _page_closed_after(browser):
+    """Guarded by --admin-token: every test below types it into the page (one mock start
+    less; the unguarded page is used by the last two tests)."""
+    guarded = ("--speed", SPEED, "--admin-token", TOKEN)
+    with running_mock(*guarded, env=WEBHOOKS) as process, _page_closed_after(browser):
         yield process
 
 
@@ -114,7 +113,7 @@ def _until(browser: Any, what: str, check: Callable[[Any], Any], timeout: float 
         pytest.fail(f"the page did not show {what} within {timeout} s", pytrace=False)
 
 
-def _open(browser: Any, url: str, key: str, token: str | None = None) -> None:
+def _open(browser: Any, url: str, key: str, token: str | None = TOKEN) -> None:
     """Load the page, type the workspace's key (and the admin token), press Show."""
     browser.get(f"{url}/_mock/ui")
     browser.execute_script("sessionStorage.clear(); window.notReloaded = true;")
@@ -164,7 +163,7 @@ def _select(browser: Any, run_id: str, hold_s: float = 0) -> None:
     _until(browser, "the run's detail", lambda b: _text(b, "#detail-id") == run_id)
 
 
-def _create(url: str, key: str, token: str | None = None, **body: Any) -> str:
+def _create(url: str, key: str, **body: Any) -> str:
     headers = {"X-API-Key": key}
     if prefer := body.pop("prefer", None):
         headers["Prefer"] = prefer
@@ -277,6 +276,10 @@ def test_the_control_buttons_act_on_the_workspace(browser: Any, mock: MockProces
     assert workspace_of(key) in rules(browser)  # this workspace's, not everyone's
     browser.find_element(By.ID, "clear-faults").click()
     _until(browser, "no fault rule", lambda b: rules(b) == "None.")
+    # the clock frozen and thawed (global: thawed again for the other tests)
+    for frozen in ("true", "false"):
+        browser.find_element(By.ID, "freeze").click()
+        _until(browser, f"frozen {frozen}", lambda b, f=frozen: _text(b, "#clock-frozen") == f)
     # reset: the workspace is empty again
     browser.find_element(By.ID, "reset").click()
     _until(
@@ -287,28 +290,25 @@ def test_the_control_buttons_act_on_the_workspace(browser: Any, mock: MockProces
     assert _not_reloaded(browser)
 
 
-def test_with_an_admin_token_the_page_works_through_it(browser: Any) -> None:
+def test_the_admin_token_works_through_the_page_and_its_link(
+    browser: Any, mock: MockProcess
+) -> None:
     key = "browser-token"
-    with (
-        running_mock("--speed", SPEED, "--admin-token", TOKEN) as guarded,
-        _page_closed_after(browser),
-    ):
-        assert (
-            httpx.get(f"{guarded.url}/_mock/dashboard", headers={"X-API-Key": key}).status_code
-            == 401
-        )
-        _open(browser, guarded.url, key, token=TOKEN)  # both fields, one Show
-        run_id = _create(guarded.url, key, prefer="outcome=awaiting_human_feedback")
-        _until_status(browser, run_id, "awaiting_human_feedback")
-        _select(browser, run_id)
-        browser.find_element(By.ID, "run-resume").click()  # a control call, with the token
-        _until_status(browser, run_id, "completed")
-        # The bookmarkable link: the token is taken from ?token= and leaves the address bar.
-        browser.get(f"{guarded.url}/_mock/ui?token={TOKEN}")
-        assert "token" not in browser.current_url
-        browser.find_element(By.ID, "api-key").send_keys(key)
-        browser.find_element(By.ID, "show").click()
-        _until_status(browser, run_id, "completed")
+    refused = httpx.get(f"{mock.url}/_mock/dashboard", headers={"X-API-Key": key}, timeout=5)
+    assert refused.status_code == 401
+    _open(browser, mock.url, key)  # key and token typed, one Show
+    run_id = _create(mock.url, key, prefer="outcome=awaiting_human_feedback")
+    _until_status(browser, run_id, "awaiting_human_feedback")
+    # The bookmarkable link: the token is taken from ?token= and leaves the address bar.
+    browser.execute_script("sessionStorage.clear();")
+    browser.get(f"{mock.url}/_mock/ui?token={TOKEN}")
+    assert "token" not in browser.current_url
+    browser.find_element(By.ID, "api-key").send_keys(key)
+    browser.find_element(By.ID, "show").click()
+    _until_status(browser, run_id, "awaiting_human_feedback")
+    _select(browser, run_id)
+    browser.find_element(By.ID, "run-resume").click()  # a control call, with the token
+    _until_status(browser, run_id, "completed")
 
 
 def test_the_first_load_with_ten_thousand_runs_is_fast(browser: Any) -> None:
@@ -321,7 +321,7 @@ def test_the_first_load_with_ten_thousand_runs_is_fast(browser: Any) -> None:
             timeline = replace(first.timeline, created_at=first.timeline.created_at - i - 1)
             store.add(replace(first, id=str(uuid.uuid4()), timeline=timeline))
         started = time.perf_counter()
-        _open(browser, server.url, key)
+        _open(browser, server.url, key, token=None)
         _until(browser, "the first page", lambda b: _text(b, "#range") == f"1{DASH}50 of 10001")
         took = time.perf_counter() - started
         rows = browser.execute_script(
@@ -344,7 +344,7 @@ def test_leaving_the_page_frees_its_stream(browser: Any) -> None:
         running_mock(env={"MOCKSERVER_MAX_STREAMS": "1"}) as mock,
         _page_closed_after(browser),
     ):
-        _open(browser, mock.url, key)
+        _open(browser, mock.url, key, token=None)
         stream = f"{mock.url}/_mock/dashboard/stream"
         assert httpx.get(stream, headers=slot, timeout=5).status_code == 503  # held by the page
         browser.get("about:blank")
