@@ -268,6 +268,16 @@ def test_the_control_buttons_act_on_the_workspace(browser: Any, mock: MockProces
     _select(browser, stopped)
     browser.find_element(By.ID, "run-stop").click()
     _until_status(browser, stopped, "stopped")
+    # advance: a ten-minute run, brought to completion step by step from its button
+    slow = _create(mock.url, key, prefer="duration=600s")
+    _select(browser, slow)
+    for _ in range(10):  # queued, three nodes: five steps
+        if _row_status(browser, slow) == "completed":
+            break
+        before = _text(browser, "#views")
+        browser.find_element(By.ID, "run-advance").click()
+        _until(browser, "the next step", lambda b, was=before: _text(b, "#views") != was)
+    _until_status(browser, slow, "completed", timeout=1)
     # a fault rule set and cleared
     browser.find_element(By.ID, "fault-webhook").send_keys("2")
     browser.find_element(By.ID, "set-fault").click()
