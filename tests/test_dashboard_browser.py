@@ -367,3 +367,4 @@ def test_leaving_the_page_frees_its_stream(browser: Any) -> None:
             time.sleep(0.1)
         browser.back()
         _until(browser, "the stream again", lambda b: _text(b, "#live") == "live")
+        assert httpx.get(stream, headers=slot, timeout=5).status_code == 503  # held again

@@ -115,6 +115,7 @@ addEventListener("pagehide", () => {
   const stream = view.stream;
   view.stream = null;
   if (stream) stream.abort();
+  setLive(false, "paused");
 });
 addEventListener("pageshow", (event) => { if (event.persisted) connect(); });
 
