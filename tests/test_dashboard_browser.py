@@ -45,6 +45,7 @@ FLAGS = (
     "--headless",
     "--no-sandbox",
     "--disable-gpu",
+    "--disable-dev-shm-usage",  # a container's small /dev/shm crashes tabs
     "--disable-quic",
     "--no-first-run",
     "--disable-background-networking",
