@@ -13,15 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from connexion import request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from mockserver.core.ids import workspace_of
 from mockserver.state import MockState
+from mockserver.web import sse
 from mockserver.web.board import Board
 from mockserver.web.encoding import dumps
 from mockserver.web.errors import ApiError
-from mockserver.web.handlers.events import HEADERS
-from mockserver.web.streams import OpenStreams
 
 UI_DIR = Path(__file__).resolve().parent.parent / "ui"
 ASSETS = {
@@ -41,9 +40,8 @@ def _workspace() -> str:
 
 
 class Dashboard:
-    def __init__(self, state: MockState, streams: OpenStreams) -> None:
+    def __init__(self, state: MockState) -> None:
         self._state = state
-        self._streams = streams
         self._board = Board(state)
         self._files = {name: (UI_DIR / name).read_bytes() for name in ASSETS}
 
@@ -60,20 +58,21 @@ class Dashboard:
         return self._file(name)  # the spec's enum admits only the shipped names
 
     async def overview(self, offset: int = 0, limit: int = 50) -> dict[str, Any]:
-        return self._board.overview(_workspace(), offset, limit)
+        return await self._board.overview(_workspace(), offset, limit)
 
     async def run(self, run_id: str) -> dict[str, Any]:
-        found = self._board.run(_workspace(), run_id)
+        found = await self._board.run(_workspace(), run_id)
         if found is None:
             raise ApiError(404, "Run not found")
         return found
 
     async def stream(
         self, offset: int = 0, limit: int = 50, run_id: str | None = None
-    ) -> StreamingResponse:
-        self._streams.admit()
-        body = self._streams.held(self._updates(_workspace(), offset, limit, run_id))
-        return StreamingResponse(body, media_type="text/event-stream", headers=HEADERS)
+    ) -> sse.HeldStream:
+        # The same cap as the runs' event streams: together they hold at most max_streams.
+        token = await sse.hold_slot(self._state)
+        body = self._updates(_workspace(), offset, limit, run_id)
+        return sse.HeldStream(body, self._state.backend.slots, token)
 
     async def _updates(
         self, workspace: str, offset: int, limit: int, run_id: str | None
@@ -82,8 +81,9 @@ class Dashboard:
         last_seen = b""
         sent_at = float("-inf")
         while True:
-            board = self._board.overview(workspace, offset, limit)
-            update = {"board": board, "run": self._board.run(workspace, run_id) if run_id else None}
+            board = await self._board.overview(workspace, offset, limit)
+            run = await self._board.run(workspace, run_id) if run_id else None
+            update = {"board": board, "run": run}
             # The clock's reading changes on every look; only the rest decides "changed".
             now = board["clock"].pop("now")
             seen = dumps(update)
