@@ -95,6 +95,17 @@ def invalid(loc: list[Any], msg: str, kind: str) -> Refused:
     return Refused(422, [{"loc": loc, "msg": msg, "type": kind}])
 
 
+@dataclass(frozen=True)
+class Call:
+    """One request, as every operation receives it."""
+
+    workspace: str  # the API key, checked
+    params: dict[str, str]
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: bytes
+
+
 @dataclass
 class Moment:
     at: float
@@ -287,7 +298,7 @@ class Backend:
                 if not UUID.match(value):
                     raise invalid(["path", name], "not a uuid", "uuid_parsing")
             handler = getattr(self, methods[method])
-            await handler(send, workspace, params, query, headers, body)
+            await handler(send, Call(workspace, params, query, headers, body))
             return
         raise Refused(404, "Not Found")
 
@@ -394,11 +405,10 @@ class Backend:
             raise Refused(404, f"Unknown node id {unknown[0]!r}")
         return [n for n in names if n in wanted]
 
-    def create(
-        self, workspace: str, params: dict[str, str], headers: dict[str, str], body: bytes
-    ) -> Run:
-        request = self.request_body(headers, body)
-        self.known(params["workflow_id"])
+    def create(self, call: Call) -> Run:
+        request = self.request_body(call.headers, call.body)
+        self.known(call.params["workflow_id"])
+        workspace = call.workspace
         selected = self.select(request)
         created = time.time()
         run_id = str(uuid.UUID(int=self.random.getrandbits(128), version=4))
@@ -462,51 +472,27 @@ class Backend:
             await asyncio.sleep(delay)
 
     # ---- operations
-    async def create_run(
-        self,
-        send: Any,
-        workspace: str,
-        params: dict[str, str],
-        query: dict[str, str],
-        headers: dict[str, str],
-        body: bytes,
-    ) -> None:
-        run = self.create(workspace, params, headers, body)
+    async def create_run(self, send: Any, call: Call) -> None:
+        run = self.create(call)
         await _json(send, 200, run.view(time.time()))
 
-    async def create_sync_run(
-        self,
-        send: Any,
-        workspace: str,
-        params: dict[str, str],
-        query: dict[str, str],
-        headers: dict[str, str],
-        body: bytes,
-    ) -> None:
-        flags = _flags(query, "output_only", "use_output_ids")
-        run = self.create(workspace, params, headers, body)
+    async def create_sync_run(self, send: Any, call: Call) -> None:
+        flags = _flags(call.query, "output_only", "use_output_ids")
+        run = self.create(call)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(run.done.wait(), SYNC_CAP_S)
         await _json(send, 200, _shown(run, flags))
 
-    async def list_runs(
-        self,
-        send: Any,
-        workspace: str,
-        params: dict[str, str],
-        query: dict[str, str],
-        headers: dict[str, str],
-        body: bytes,
-    ) -> None:
-        page = _integer(query, "page", 1, 1, 1_000_000)
+    async def list_runs(self, send: Any, call: Call) -> None:
+        page = _integer(call.query, "page", 1, 1, 1_000_000)
         size, page_size = (
-            _integer(query, "size", None, 1, 100),
-            _integer(query, "page_size", 50, 1, 100),
+            _integer(call.query, "size", None, 1, 100),
+            _integer(call.query, "page_size", 50, 1, 100),
         )
         size = size or page_size
-        self.known(params["workflow_id"])
+        self.known(call.params["workflow_id"])
         mine = sorted(
-            (r for r in self.runs.values() if r.workspace == workspace),
+            (r for r in self.runs.values() if r.workspace == call.workspace),
             key=lambda r: r.created_at,
             reverse=True,
         )
@@ -518,29 +504,13 @@ class Backend:
             send, 200, {"items": items, "total": total, "page": page, "size": size, "pages": pages}
         )
 
-    async def get_run(
-        self,
-        send: Any,
-        workspace: str,
-        params: dict[str, str],
-        query: dict[str, str],
-        headers: dict[str, str],
-        body: bytes,
-    ) -> None:
-        flags = _flags(query, "output_only", "use_output_ids")
-        run = self.run_of(workspace, params["run_id"], params["workflow_id"])
+    async def get_run(self, send: Any, call: Call) -> None:
+        flags = _flags(call.query, "output_only", "use_output_ids")
+        run = self.run_of(call.workspace, call.params["run_id"], call.params["workflow_id"])
         await _json(send, 200, _shown(run, flags))
 
-    async def get_run_by_id(
-        self,
-        send: Any,
-        workspace: str,
-        params: dict[str, str],
-        query: dict[str, str],
-        headers: dict[str, str],
-        body: bytes,
-    ) -> None:
-        run = self.run_of(workspace, params["run_id"])
+    async def get_run_by_id(self, send: Any, call: Call) -> None:
+        run = self.run_of(call.workspace, call.params["run_id"])
         view = run.view(time.time())
         keep = (
             "id",
@@ -556,16 +526,8 @@ class Backend:
         )
         await _json(send, 200, {k: view[k] for k in keep})
 
-    async def stop_run(
-        self,
-        send: Any,
-        workspace: str,
-        params: dict[str, str],
-        query: dict[str, str],
-        headers: dict[str, str],
-        body: bytes,
-    ) -> None:
-        run = self.run_of(workspace, params["run_id"])
+    async def stop_run(self, send: Any, call: Call) -> None:
+        run = self.run_of(call.workspace, call.params["run_id"])
         t = time.time()
         status = run.at(t).status
         if status in TERMINAL:
@@ -573,22 +535,14 @@ class Backend:
         run.stop(t)
         await _json(send, 200, run.view(time.time() + 0.002))
 
-    async def get_run_events(
-        self,
-        send: Any,
-        workspace: str,
-        params: dict[str, str],
-        query: dict[str, str],
-        headers: dict[str, str],
-        body: bytes,
-    ) -> None:
-        etag = query.get("etag")
+    async def get_run_events(self, send: Any, call: Call) -> None:
+        etag = call.query.get("etag")
         if etag is not None and (not EVENT_ID.match(etag) or len(etag) > 64):
             raise invalid(["query", "etag"], "not an event id", "string_pattern_mismatch")
-        last = headers.get("last-event-id")
+        last = call.headers.get("last-event-id")
         if last is not None and len(last) > 64:
             raise invalid(["header", "Last-Event-ID"], "longer than 64", "string_too_long")
-        run = self.run_of(workspace, params["run_id"])
+        run = self.run_of(call.workspace, call.params["run_id"])
         position = _event_key(last) or _event_key(etag)
         await send(
             {
@@ -623,16 +577,8 @@ class Backend:
                 await _chunk(send, ": keep-alive\r\n")
         await send({"type": "http.response.body", "body": b""})
 
-    async def get_workflow(
-        self,
-        send: Any,
-        workspace: str,
-        params: dict[str, str],
-        query: dict[str, str],
-        headers: dict[str, str],
-        body: bytes,
-    ) -> None:
-        self.known(params["workflow_id"])
+    async def get_workflow(self, send: Any, call: Call) -> None:
+        self.known(call.params["workflow_id"])
         nodes = [{"id": n, "type": kind, "label": label} for n, kind, label in NODES]
         edges = [{"from": a[0], "to": b[0]} for a, b in itertools.pairwise(NODES)]
         await _json(
@@ -640,7 +586,7 @@ class Backend:
             200,
             {
                 "id": WORKFLOW_ID,
-                "group_id": self.workspaces[workspace],
+                "group_id": self.workspaces[call.workspace],
                 "name": "Reply",
                 "type": "flow",
                 "definition": {"nodes": nodes, "edges": edges},
@@ -648,15 +594,15 @@ class Backend:
             },
         )
 
-    async def list_nodes(self, send: Any, *args: Any) -> None:
+    async def list_nodes(self, send: Any, call: Call) -> None:
         await _json(send, 200, [])
 
-    async def get_me(self, send: Any, workspace: str, *args: Any) -> None:
+    async def get_me(self, send: Any, call: Call) -> None:
         await _json(
             send,
             200,
             {
-                "id": self.workspaces[workspace],
+                "id": self.workspaces[call.workspace],
                 "name": "other backend key",
                 "tenant_admin": False,
                 "value": "****",
