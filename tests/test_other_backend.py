@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -46,21 +47,26 @@ def backend(*flags: str) -> Iterator[str]:
     command = [sys.executable, "-m", "tests.other_backend", "--port", str(port)]
     for key in KEYS:
         command += ["--api-key", key]
-    process = subprocess.Popen(
-        [*command, *flags],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        ready = process.stdout.readline() if process.stdout else ""
-        assert ready.startswith("ready "), f"the other backend did not start: {ready!r}"
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=10)
+    # stdout says when it listens; its log goes to a file (a pipe nobody reads could fill)
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            [*command, *flags],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+            start_new_session=True,
+        )
+        try:
+            ready = process.stdout.readline() if process.stdout else ""
+            log.seek(0)
+            assert ready.startswith("ready "), f"no start: {ready!r} {log.read()[-2000:]!r}"
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=10)
+            if process.stdout:
+                process.stdout.close()
 
 
 def run_suite(url: str, cwd: Path, *extra: str, workflow: str = WORKFLOW_ID) -> Outcome:
