@@ -79,11 +79,33 @@ def _parser() -> argparse.ArgumentParser:
         metavar="ORIGIN",
         help="allowed CORS origin (repeatable; default any)",
     )
+    proxy = sub.add_parser(
+        "proxy", help="check a real backend's traffic against the contract (reverse proxy)"
+    )
+    proxy.add_argument("--upstream", required=True, metavar="URL", help="the backend's base URL")
+    proxy.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    proxy.add_argument("--port", type=int, default=4011, help="port (default 4011)")
+    proxy.add_argument(
+        "--strict",
+        action="store_true",
+        help="answer a request the spec makes invalid with its 422 instead of forwarding it",
+    )
+    proxy.add_argument(
+        "--junitxml", type=Path, metavar="FILE", help="write the violations as JUnit at shutdown"
+    )
+    proxy.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="this proxy's URL as the backend reaches it, for webhooks "
+        "(default http://HOST:PORT)",
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "proxy":
+        return run_proxy(args)
     changes = {k: v for k, v in vars(args).items() if k != "command"}
     for name in ("api_keys", "cors_origins", "webhook_allow"):
         if changes.get(name) is not None:
@@ -125,6 +147,32 @@ def serve(settings: Settings) -> int:
         )
         return 0
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning")
+    uvicorn.Server(config).run()
+    return 0
+
+
+def run_proxy(args: argparse.Namespace) -> int:
+    import logging
+
+    import uvicorn
+
+    from mockserver.web.proxy import ContractProxy
+
+    logging.basicConfig(level=logging.INFO, format="proxy: %(message)s", stream=sys.stderr)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per relayed call
+    recorder = None
+    public = args.public_url or f"http://{args.host}:{args.port}"
+    app = ContractProxy(
+        args.upstream, public=public, strict=args.strict, junitxml=args.junitxml, recorder=recorder
+    )
+    print(
+        f"Contract proxy on http://{args.host}:{args.port} -> {args.upstream}"
+        f"{' (strict)' if args.strict else ''}\n"
+        f"  Violations:   http://{args.host}:{args.port}/_mock/violations\n"
+        f"  Stop with Ctrl+C.",
+        flush=True,
+    )
+    config = uvicorn.Config(app, host=args.host, port=args.port, log_level="warning")
     uvicorn.Server(config).run()
     return 0
 

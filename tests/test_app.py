@@ -230,6 +230,7 @@ def test_list_is_newest_first_and_paginates(client: Any, clock: ManualClock) -> 
     pages = [
         client.get(RUNS, params={"page": p, "page_size": 2}, headers=KEY).json() for p in (1, 2, 3)
     ]
+    assert [len(page["items"]) for page in pages] == [2, 2, 1]  # page_size alone counts
     listed = [item["id"] for page in pages for item in page["items"]]
     assert listed == list(reversed(ids))
     assert client.get(RUNS, params={"size": 101}, headers=KEY).status_code == 422
