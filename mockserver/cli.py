@@ -73,6 +73,13 @@ def _parser() -> argparse.ArgumentParser:
         help="only send webhooks to hosts matching this pattern (repeatable, e.g. '*.corp.test')",
     )
     serve.add_argument(
+        "--replay",
+        type=Path,
+        dest="replay_path",
+        metavar="FILE",
+        help="replay the runs of a cassette recorded by `mockserver proxy --record`",
+    )
+    serve.add_argument(
         "--cors-origin",
         action="append",
         dest="cors_origins",
@@ -92,6 +99,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     proxy.add_argument(
         "--junitxml", type=Path, metavar="FILE", help="write the violations as JUnit at shutdown"
+    )
+    proxy.add_argument(
+        "--record", type=Path, metavar="FILE", help="record the runs seen into this cassette"
     )
     proxy.add_argument(
         "--public-url",
@@ -122,12 +132,16 @@ def serve(settings: Settings) -> int:
     import uvicorn
 
     from mockserver.app import create_app
+    from mockserver.core.cassette import CassetteError
     from mockserver.workflows_file import WorkflowsFileError
 
     try:
         app = create_app(settings)  # also checks the workflows file before any worker starts
     except WorkflowsFileError as exc:
         print(f"error: the workflows file cannot be used:\n{exc}", file=sys.stderr)
+        return 2
+    except (CassetteError, OSError) as exc:
+        print(f"error: the cassette cannot be used: {exc}", file=sys.stderr)
         return 2
     _announce(settings, app)
     # What exists now (spec, validators, connexion's routes) lives as long as the process:
@@ -161,6 +175,10 @@ def run_proxy(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="proxy: %(message)s", stream=sys.stderr)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per relayed call
     recorder = None
+    if args.record is not None:
+        from mockserver.web.recorder import Recorder
+
+        recorder = Recorder(args.record)
     public = args.public_url or f"http://{args.host}:{args.port}"
     app = ContractProxy(
         args.upstream, public=public, strict=args.strict, junitxml=args.junitxml, recorder=recorder

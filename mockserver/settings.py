@@ -58,6 +58,8 @@ class Settings:
     # Beyond this many stored runs, the oldest finished ones are evicted (journaled);
     # unfinished runs are never evicted: creation answers 503 instead.
     max_runs: int = 10_000
+    # A cassette recorded by `mockserver proxy --record`: matching creates replay it.
+    replay_path: Path | None = None
     max_streams: int = 2_000
     # SQLite state file (WAL): runs, timelines, webhook outbox, clock survive restarts
     # and are shared by worker processes. None: everything in memory.
@@ -155,7 +157,7 @@ def _cast(name: str, default: Any, raw: str) -> Any:
             return tuple(part.strip() for part in raw.split(",") if part.strip())
         if name == "seed":
             return int(raw)
-        if name in ("workflows_file", "spec_path", "state_path"):
+        if name in ("workflows_file", "spec_path", "state_path", "replay_path"):
             return Path(raw)
         return raw
     except ValueError as exc:

@@ -8,6 +8,7 @@ from typing import Any
 from connexion import request
 
 from mockserver.core import render
+from mockserver.core.cassette import Cassette, replay_name
 from mockserver.core.ids import workspace_of
 from mockserver.core.lifecycle import IllegalMove
 from mockserver.core.models import Run
@@ -18,12 +19,19 @@ from mockserver.core.workflows import Workflow
 from mockserver.state import MockState
 from mockserver.web.errors import ApiError, ErrorItem, ValidationProblem
 
+# Prefer tokens a replay overrides: the recording decides how the run goes.
+SCENARIO_TOKENS = {"outcome", "duration", "queue_delay", "node_duration", "fail_at", "pause_at"}
 Response = tuple[dict[str, Any], int, dict[str, str]] | dict[str, Any]
 
 
 class Runs:
     def __init__(self, state: MockState) -> None:
         self._state = state
+        path = state.settings.replay_path
+        # Raises CassetteError (named) before the mock starts, as a bad workflows file does.
+        self._cassette = (
+            Cassette.parse(path.read_text(encoding="utf-8"), str(path)) if path else Cassette(())
+        )
 
     def _workflow(self, workflow_id: str) -> Workflow:
         workflow = self._state.catalogue.get(workflow_id)
@@ -80,6 +88,13 @@ class Runs:
                     prefs, applied=tuple(a for a in prefs.applied if not a.startswith(key))
                 )
         scenario = asked.over(workflow.scenario_for(body)).over(state.default_scenario)
+        recorded = self._cassette.match(
+            workflow_id, body["input"], replay_name(request.headers.get("prefer"))
+        )
+        if recorded is not None:  # the recorded run, on this mock's clock
+            scenario = recorded.scenario(tuple(selected)).over(scenario)
+            kept = tuple(a for a in prefs.applied if a.partition("=")[0] not in SCENARIO_TOKENS)
+            prefs = replace(prefs, applied=(*kept, f"replay={recorded.name}"))
         timeline = plan(workflow, selected, created_at=state.now(workspace), scenario=scenario)
         run = state.store.add(
             Run(
@@ -93,6 +108,7 @@ class Runs:
                 workflow_version_id=body.get("workflow_version_id"),
                 callback_url=body.get("callback_url"),
                 faults=prefs.faults,
+                recorded_output=recorded.output if recorded is not None else None,
             )
         )
         if run.callback_url:

@@ -1,0 +1,171 @@
+"""Record a run through `mockserver proxy --record`, replay it with `serve --replay`: the
+replayed run goes the same way (status sequence, output, error, SSE events, duration) on
+the replaying mock's clock, and the cassette holds neither the key nor the callback URL."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from contract_tests.receiver import receiving
+from mockserver import Settings
+from mockserver.core.cassette import Cassette, CassetteError
+from mockserver.web.proxy import ContractProxy
+from mockserver.web.recorder import Recorder
+from tests.conftest import QA, asgi_server, free_port, serving
+
+pytestmark = [pytest.mark.live, pytest.mark.timeout(120)]
+SECRET = "secret-key-never-written"
+RUNS = f"/v1/workflows/{QA.id}/runs"
+TERMINAL = {"completed", "failed", "stopped"}
+
+
+def follow(base: str, key: str, created: dict[str, Any]) -> tuple[list[str], dict[str, Any], str]:
+    """Poll to the end while reading the stream: distinct statuses (the create's first),
+    the last view, the SSE text."""
+    run_id = created["id"]
+    headers = {"X-API-Key": key}
+    streamed: list[str] = []
+    reader = threading.Thread(
+        target=lambda: streamed.append(
+            httpx.get(f"{base}/v1/runs/{run_id}/events", headers=headers, timeout=30).text
+        )
+    )
+    reader.start()
+    statuses: list[str] = [created["status"]]
+    deadline = time.monotonic() + 20
+    view: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        view = httpx.get(f"{base}{RUNS}/{run_id}", headers=headers).json()
+        if not statuses or statuses[-1] != view["status"]:
+            statuses.append(view["status"])
+        if view["status"] in TERMINAL:
+            break
+        time.sleep(0.01)
+    reader.join(30)
+    return statuses, view, streamed[0] if streamed else ""
+
+
+def events_of(text: str, run_id: str) -> list[Any]:
+    """The stream's events without what differs between two runs (ids, the run id)."""
+    found = []
+    for line in text.splitlines():
+        if line.startswith("data: "):
+            data = json.loads(line[6:])["data"]
+            found.append(json.loads(json.dumps(data).replace(run_id, "<run>")))
+    return found
+
+
+def error_of(view: dict[str, Any]) -> Any:
+    return view["progress_details"]["run_logs"].get("error")
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    cassette = tmp_path_factory.mktemp("cassette") / "runs.json"
+    # speed 5: 3 simulated seconds last 0.6 s, so the polls surely see it running
+    with serving(Settings(speed=5.0)) as mock, ExitStack() as stack:
+        receiver = stack.enter_context(receiving(None, 0))
+        port = free_port()
+        proxy = ContractProxy(
+            mock.url, public=f"http://127.0.0.1:{port}", recorder=Recorder(cassette)
+        )
+        url = stack.enter_context(asgi_server(proxy, port))
+        callback, token = receiver.new_url()
+        created = httpx.post(
+            url + RUNS,
+            headers={"X-API-Key": SECRET, "Prefer": "duration=3s, outcome=failed"},
+            json={"input": {"User Question": "recorded?"}, "callback_url": callback},
+        ).json()
+        statuses, view, stream = follow(url, SECRET, created)
+        assert receiver.wait_for(token, 1, 10), "no webhook through the proxy"
+        time.sleep(0.2)
+        violations = proxy.log.total
+    yield {
+        "path": cassette,
+        "text": cassette.read_text(),
+        "run": created,
+        "statuses": statuses,
+        "view": view,
+        "events": events_of(stream, created["id"]),
+        "callback": callback,
+        "violations": violations,
+    }
+
+
+def test_the_recording_is_clean_and_holds_no_key_and_no_callback(recorded: dict) -> None:  # type: ignore[type-arg]
+    text = recorded["text"]
+    assert recorded["violations"] == 0
+    assert SECRET not in text
+    assert recorded["callback"] not in text and "/hook/" not in text and "_proxy" not in text
+    (entry,) = json.loads(text)["runs"]
+    assert entry["name"] == recorded["run"]["id"]
+    assert [v["status"] for v in entry["views"]][-1] == "failed"
+    offsets = [v["offset_s"] for v in entry["views"]] + [e["offset_s"] for e in entry["events"]]
+    assert all(o >= 0 for o in offsets) and entry["webhook"]["status"] == "failed"
+    assert len(entry["events"]) == len(recorded["events"])
+
+
+def test_a_matching_create_replays_the_recorded_run_at_speed_10(recorded: dict) -> None:  # type: ignore[type-arg]
+    with serving(Settings(speed=10.0, replay_path=recorded["path"])) as mock:
+        # same workflow and input, no Prefer: the recording decides
+        answer = httpx.post(
+            mock.url + RUNS,
+            headers={"X-API-Key": "k"},
+            json={"input": {"User Question": "recorded?"}},
+        )
+        assert answer.headers["preference-applied"] == f"replay={recorded['run']['id']}"
+        run = answer.json()
+        started = time.monotonic()
+        statuses, view, stream = follow(mock.url, "k", run)
+        took = time.monotonic() - started
+    assert statuses == recorded["statuses"] == ["queued", "running", "failed"]
+    assert view["output"] == recorded["view"]["output"] == {}
+    assert error_of(view) == error_of(recorded["view"]) and error_of(view)
+    assert events_of(stream, run["id"]) == recorded["events"]
+    assert 0.15 < took < 3, took  # 3 simulated seconds at speed 10
+
+    def length(v: dict[str, Any]) -> float:
+        from datetime import datetime
+
+        return (
+            datetime.fromisoformat(v["finished_at"]) - datetime.fromisoformat(v["created_at"])
+        ).total_seconds()
+
+    assert abs(length(view) - length(recorded["view"])) < 0.05
+
+
+def test_prefer_replay_names_a_run_and_the_manual_clock_drives_it(recorded: dict) -> None:  # type: ignore[type-arg]
+    name = recorded["run"]["id"]
+    with serving(Settings(clock="manual", replay_path=recorded["path"])) as mock:
+        key = {"X-API-Key": "k"}
+        other = httpx.post(mock.url + RUNS, headers=key, json={"input": {"User Question": "new"}})
+        assert "preference-applied" not in other.headers  # no match: as without a cassette
+        run = httpx.post(
+            mock.url + RUNS,
+            headers={**key, "Prefer": f"replay={name}"},
+            json={"input": {"User Question": "anything"}},
+        ).json()
+        poll = f"{mock.url}{RUNS}/{run['id']}"
+        assert httpx.get(poll, headers=key).json()["status"] == "queued"  # frozen clock
+        httpx.post(f"{mock.url}/_mock/clock/advance", json={"seconds": 4})
+        assert httpx.get(poll, headers=key).json()["status"] == "failed"
+        assert (
+            httpx.get(f"{mock.url}{RUNS}/{other.json()['id']}", headers=key).json()["status"]
+            == "completed"
+        )
+
+
+def test_a_broken_cassette_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(CassetteError, match="version"):
+        Cassette.parse('{"runs": []}')
+    with pytest.raises(CassetteError, match="lacks"):
+        Cassette.parse('{"version": 1, "runs": [{"name": "x"}]}')
