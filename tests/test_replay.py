@@ -169,3 +169,75 @@ def test_a_broken_cassette_is_refused(tmp_path: Path) -> None:
         Cassette.parse('{"runs": []}')
     with pytest.raises(CassetteError, match="lacks"):
         Cassette.parse('{"version": 1, "runs": [{"name": "x"}]}')
+
+
+def test_a_recorded_output_is_served_as_recorded(tmp_path: Path) -> None:
+    """A real backend's output is its own, not what the mock's workflow would render."""
+    views = [
+        {
+            "status": "queued",
+            "progress": 0,
+            "output": {},
+            "finished_at": None,
+            "created_at": "2026-01-01T00:00:00+00:00",
+            "offset_s": 0.0,
+        },
+        {
+            "status": "completed",
+            "progress": 100,
+            "output": {"Answer": "from staging"},
+            "finished_at": "2026-01-01T00:00:02+00:00",
+            "created_at": "2026-01-01T00:00:00+00:00",
+            "offset_s": 2.0,
+        },
+    ]
+    entry = {
+        "name": "staging-1",
+        "views": views,
+        "events": [],
+        "webhook": None,
+        "request": {"workflow_id": QA.id, "body": {"input": {"User Question": "q"}}},
+    }
+    cassette = tmp_path / "staging.json"
+    cassette.write_text(json.dumps({"version": 1, "runs": [entry]}))
+    with serving(Settings(clock="manual", replay_path=cassette)) as mock:
+        key = {"X-API-Key": "k"}
+        run = httpx.post(mock.url + RUNS, headers=key, json={"input": {"User Question": "q"}})
+        assert run.headers["preference-applied"] == "replay=staging-1"
+        httpx.post(f"{mock.url}/_mock/clock/advance", json={"seconds": 1})
+        poll = f"{mock.url}{RUNS}/{run.json()['id']}"
+        assert httpx.get(poll, headers=key).json()["status"] == "running"
+        httpx.post(f"{mock.url}/_mock/clock/advance", json={"seconds": 1.01})
+        done = httpx.get(poll, headers=key).json()
+    assert done["status"] == "completed"
+    assert done["output"] == {"Answer": "from staging"}
+
+
+def test_a_recorded_error_is_served_as_recorded(tmp_path: Path) -> None:
+    created = "2026-01-01T00:00:00+00:00"
+    views = [
+        {"status": "queued", "progress": 0, "output": {}, "created_at": created},
+        {
+            "status": "failed",
+            "progress": 33,
+            "output": {},
+            "created_at": created,
+            "finished_at": "2026-01-01T00:00:01+00:00",
+        },
+    ]
+    webhook = {"status": "failed", "error": "staging said no", "started_at": created}
+    entry = {
+        "name": "staging-2",
+        "views": views,
+        "events": [],
+        "webhook": webhook,
+        "request": {"workflow_id": QA.id, "body": {"input": {}}},
+    }
+    cassette = tmp_path / "staging.json"
+    cassette.write_text(json.dumps({"version": 1, "runs": [entry]}))
+    with serving(Settings(clock="manual", replay_path=cassette)) as mock:
+        key = {"X-API-Key": "k"}
+        run = httpx.post(mock.url + RUNS, headers=key, json={"input": {}}).json()
+        httpx.post(f"{mock.url}/_mock/clock/advance", json={"seconds": 1.01})
+        done = httpx.get(f"{mock.url}{RUNS}/{run['id']}", headers=key).json()
+    assert done["status"] == "failed" and error_of(done) == ["staging said no"]
