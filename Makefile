@@ -71,6 +71,12 @@ bench-deps:
 
 bench: $(STAMP) bench-deps
 	timeout 3600 $(BIN)/python -m bench $(BENCH_ARGS)
+	timeout 600 $(BIN)/python -m bench.proxy_latency --json bench/proxy_latency.json
+
+# What `mockserver proxy` adds per call (p50/p99 against direct calls); also run by `make bench`.
+.PHONY: bench-proxy
+bench-proxy: $(STAMP)
+	timeout 600 $(BIN)/python -m bench.proxy_latency --json bench/proxy_latency.json
 
 bench-quick: $(STAMP) bench-deps
 	timeout 1800 $(BIN)/python -m bench --quick $(BENCH_ARGS)
