@@ -255,3 +255,22 @@ def test_the_cli_starts_the_proxy_and_writes_junit_at_shutdown(tmp_path: Path) -
             proc.terminate()
             proc.wait(timeout=15)
     assert ET.fromstring(report.read_text()).get("failures") == "0"
+
+
+def test_sse_is_relayed_as_it_comes_not_when_the_stream_ends() -> None:
+    with serving(Settings(speed=1.0)) as mock:
+        port = free_port()
+        checker = ContractProxy(mock.url, public=f"http://127.0.0.1:{port}")
+        with asgi_server(checker, port) as url:
+            key = {"X-API-Key": "k"}
+            run = httpx.post(
+                f"{url}/v1/workflows/{QA.id}/runs",
+                headers={**key, "Prefer": "duration=5s"},
+                json={"input": {}},
+            ).json()
+            began = time.monotonic()
+            with httpx.stream("GET", f"{url}/v1/runs/{run['id']}/events", headers=key) as got:
+                first = next(got.iter_lines())
+                took = time.monotonic() - began
+    assert first.startswith(("event:", "id:", "data:", ":")), first
+    assert took < 2, f"the first event took {took:.1f} s: buffered until the run's end?"

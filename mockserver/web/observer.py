@@ -134,8 +134,8 @@ class Observer:
         self.log = log
         self.upstream = upstream.rstrip("/")
         self.runs: OrderedDict[str, RunWatch] = OrderedDict()
-        self._hooks: dict[str, tuple[str, str | None]] = {}  # token -> (run id, workflow)
-        self._early: dict[str, list[Delivery]] = {}  # hits before the create answered
+        self._hooks: OrderedDict[str, tuple[str, str | None]] = OrderedDict()  # token -> run
+        self._early: OrderedDict[str, list[Delivery]] = OrderedDict()  # before the create's answer
         # (workspace, workflow, size, total) -> ids and times seen on each page number
         self._listings: OrderedDict[tuple[Any, ...], dict[int, list[Any]]] = OrderedDict()
 
@@ -268,6 +268,7 @@ class Observer:
             self._view(run_id, watch, exchange)
         if seen.token is not None:
             self._hooks[seen.token] = (run_id, watch.workflow_id)
+            _trim(self._hooks)
             for hit in self._early.pop(seen.token, []):
                 watch.hits.append(hit)
             self._judge_hooks(run_id, watch)
@@ -396,6 +397,7 @@ class Observer:
         known = self._hooks.get(token)
         if known is None:
             self._early.setdefault(token, []).append(delivery)
+            _trim(self._early)
             return
         watch = self.runs.get(known[0])
         if watch is not None:
@@ -448,6 +450,11 @@ class Observer:
         except ContractViolation as exc:
             self.log.add(exc, run_id)
             return None
+
+
+def _trim(kept: OrderedDict[str, Any]) -> None:
+    while len(kept) > KEPT_RUNS:
+        kept.popitem(last=False)
 
 
 def _applied(header: str | None, name: str) -> str | None:

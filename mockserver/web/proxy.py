@@ -15,6 +15,7 @@ import json
 import logging
 import secrets
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from urllib.parse import parse_qsl
 import httpx
 
 from contract_tests.receiver import Delivery
-from mockserver.web.observer import CREATES, JUDGED, Observer, Seen
+from mockserver.web.observer import CREATES, JUDGED, KEPT_RUNS, Observer, Seen
 from mockserver.web.violations import ViolationLog
 
 LOG = logging.getLogger("mockserver.proxy")
@@ -61,7 +62,7 @@ class ContractProxy:
         self.recorder = recorder
         self.log = ViolationLog(JUDGED)
         self.observer = Observer(self.log, self.upstream)
-        self._hook_targets: dict[str, str] = {}
+        self._hook_targets: OrderedDict[str, str] = OrderedDict()  # token -> client's URL
         self._client = httpx.AsyncClient(base_url=self.upstream, timeout=None)
         self._hooks = httpx.AsyncClient(timeout=30)
 
@@ -217,6 +218,8 @@ class ContractProxy:
             return body
         token = secrets.token_urlsafe(16)
         self._hook_targets[token] = url
+        while len(self._hook_targets) > KEPT_RUNS:
+            self._hook_targets.popitem(last=False)
         seen.token = token
         payload["callback_url"] = f"{self.public}{HOOKS}{token}"
         return json.dumps(payload).encode()
