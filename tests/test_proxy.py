@@ -52,9 +52,11 @@ def tour(base: str, key: str, receiver: Receiver) -> list[str]:
     callback, token = receiver.new_url(fail_first=1)  # one refusal: the backend retries
     with httpx.Client(timeout=30) as client:
         client.post(runs, headers=me, json={"input": {"User Question": "first"}})
+        # 1.5 s at speed 20: polled running several times, even with every server of this
+        # module in one process (status-backwards lies on the second running poll)
         created = client.post(
             runs,
-            headers={**me, "Prefer": "outcome=completed, duration=10s"},
+            headers={**me, "Prefer": "outcome=completed, duration=30s"},
             json={"input": {"User Question": "tour"}, "callback_url": callback},
         ).json()
         run_id = created["id"]
