@@ -5,10 +5,13 @@ the replaying mock's clock, and the cassette holds neither the key nor the callb
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -134,8 +137,6 @@ def test_a_matching_create_replays_the_recorded_run_at_speed_10(recorded: dict) 
     assert 0.15 < took < 3, took  # 3 simulated seconds at speed 10
 
     def length(v: dict[str, Any]) -> float:
-        from datetime import datetime
-
         return (
             datetime.fromisoformat(v["finished_at"]) - datetime.fromisoformat(v["created_at"])
         ).total_seconds()
@@ -241,3 +242,17 @@ def test_a_recorded_error_is_served_as_recorded(tmp_path: Path) -> None:
         httpx.post(f"{mock.url}/_mock/clock/advance", json={"seconds": 1.01})
         done = httpx.get(f"{mock.url}{RUNS}/{run['id']}", headers=key).json()
     assert done["status"] == "failed" and error_of(done) == ["staging said no"]
+
+
+def test_serve_refuses_a_cassette_it_cannot_read(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    for path in (bad, tmp_path / "missing.json"):
+        done = subprocess.run(
+            [sys.executable, "-m", "mockserver", "serve", "--port", "0", "--replay", str(path)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 2, done.stderr
+        assert "error: the cassette cannot be used" in done.stderr
