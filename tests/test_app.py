@@ -315,3 +315,20 @@ def test_the_served_spec_names_this_mock_as_its_server(client: Any) -> None:
     assert as_yaml["servers"][0]["url"] == "http://testserver"
     forged = client.get("/openapi.json", headers={"Host": 'x"><script>'}).json()
     assert forged["servers"][0]["url"] == "http://127.0.0.1:4010"  # the mock's own address
+
+
+class _SlowMachineClock(ManualClock):
+    """Every reading is 2 simulated seconds after the last: a loaded machine, fast clock."""
+
+    late = 0.0
+
+    def now(self) -> float:
+        self.late += 2.0
+        return super().now() + self.late
+
+
+def test_a_new_run_is_answered_queued_however_late_the_answer_is_rendered() -> None:
+    app = create_app(Settings(), clock=_SlowMachineClock())
+    with app.test_client() as slow:
+        body = slow.post(f"/v1/workflows/{QA.id}/runs", json={"input": {}}, headers=KEY).json()
+    assert body["status"] == "queued" and body["progress"] == 0

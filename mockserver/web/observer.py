@@ -205,7 +205,7 @@ class Observer:
         if name in CREATES and isinstance(body, dict) and exchange.status < 300:
             self._created(seen, exchange, body)
         elif name in RUN_CALLS and run_id:
-            watch = self._watch(run_id, seen)
+            watch = self._watch(run_id, seen, exchange)
             if watch is None:
                 return
             if name == "getRun" and not (seen.flag("output_only") or seen.flag("use_output_ids")):
@@ -227,7 +227,7 @@ class Observer:
         elif name == "listRuns" and isinstance(body, dict) and exchange.status == 200:
             self._listed(seen, exchange, body)
 
-    def _watch(self, run_id: str, seen: Seen) -> RunWatch | None:
+    def _watch(self, run_id: str, seen: Seen, exchange: Exchange) -> RunWatch | None:
         """The run's watch; None (after reporting) when another workspace sees it."""
         watch = self.runs.get(run_id)
         if watch is None:
@@ -238,8 +238,10 @@ class Observer:
                 require,
                 rules.ISOLATION,
                 False,
-                f"{seen.method} {seen.path} with another workspace's key got a 2xx answer",
-                self.exchange(seen, 200, {}, b""),
+                f"{seen.method} {seen.path} with another workspace's key answered "
+                f"{exchange.status}, not 404",
+                watch.created or exchange,
+                exchange,
             )
             return None
         return watch
@@ -364,7 +366,7 @@ class Observer:
             return
         if seen.operation is not None:
             self._judge(run_id, op.check_response, seen.operation, exchange)
-        watch = self._watch(run_id, seen)
+        watch = self._watch(run_id, seen, exchange)
         after = seen.resume_after
         if watch is None or (after and not stream.frames):
             return
