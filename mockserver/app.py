@@ -13,13 +13,12 @@ from starlette.middleware.cors import CORSMiddleware
 from contract_tests import spec
 from mockserver import workflows_file
 from mockserver.core import lifecycle
-from mockserver.core.clock import ManualClock, SimClock, SystemClock
+from mockserver.core.clock import SimClock
 from mockserver.core.scenario import Scenario
 from mockserver.core.workflows import BUILTIN, Catalogue
 from mockserver.settings import Settings
 from mockserver.state import MockState
-from mockserver.storage import sqlite
-from mockserver.storage.changes import Changes
+from mockserver.storage.backend import open_backend
 from mockserver.web import errors, webhooks
 from mockserver.web.admin import AdminGuard
 from mockserver.web.asgi import ServedBy
@@ -48,22 +47,6 @@ def build_state(settings: Settings, clock: SimClock | None = None) -> MockState:
     if settings.workflows_file is not None:
         loaded = workflows_file.load(settings.workflows_file)
         known, base = loaded.catalogue_workflows(), loaded.defaults.over(base)
-    shared: dict[str, Any] = {}
-    anchor = None
-    if settings.state_path is not None:
-        db = sqlite.Database(settings.state_path)
-        anchor = sqlite.SqliteAnchor(db)
-        shared = {
-            "store": sqlite.SqliteRunStore(db),
-            "outbox": sqlite.SqliteOutbox(db),
-            "offsets": sqlite.SqliteOffsets(db),
-            "changes": Changes(poll_s=0.25),
-        }
-    if clock is None:
-        if settings.clock == "manual":
-            clock = ManualClock(store=anchor)
-        else:
-            clock = SystemClock(settings.speed, store=anchor)
     served = spec.load(settings.spec_path)
     if served.transitions != lifecycle.LEGAL_MOVES:
         # The lifecycle's timelines make only these moves; a spec promising others is wrong.
@@ -74,10 +57,9 @@ def build_state(settings: Settings, clock: SimClock | None = None) -> MockState:
     return MockState(
         settings=settings,
         spec=served,
-        clock=clock,
         catalogue=Catalogue(known, strict=settings.strict_workflows),
         default_scenario=base,
-        **shared,
+        backend=open_backend(settings, clock),
     )
 
 
@@ -143,11 +125,13 @@ def create_app(settings: Settings | None = None, *, clock: SimClock | None = Non
         swagger_ui_options=SwaggerUIOptions(swagger_ui=False),
         **common,
     )
-    errors.install(app)
+    errors.install(app, state.backend.unavailable)
     # Outermost first: the journal sees every final status; CORS headers go on every
     # answer; limits and methods are checked before any parsing; then the admin guard.
     app.add_middleware(
-        JournalMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION, journal=state.journal
+        JournalMiddleware,
+        position=MiddlewarePosition.BEFORE_EXCEPTION,
+        journal=state.backend.journal,
     )
     if settings.cors_origins:
         app.add_middleware(
@@ -165,7 +149,7 @@ def create_app(settings: Settings | None = None, *, clock: SimClock | None = Non
         document=state.spec.document,
         fallback_origin=f"http://{settings.host}:{settings.port}",
     )
-    if settings.state_path is not None:
+    if state.backend.shared:
         app.add_middleware(ServedBy, position=MiddlewarePosition.BEFORE_EXCEPTION)
     app.add_middleware(
         RequestLimits,

@@ -172,8 +172,10 @@ def test_a_broken_cassette_is_refused(tmp_path: Path) -> None:
         Cassette.parse('{"version": 1, "runs": [{"name": "x"}]}')
 
 
-def test_a_recorded_output_is_served_as_recorded(tmp_path: Path) -> None:
-    """A real backend's output is its own, not what the mock's workflow would render."""
+@pytest.mark.parametrize("stored", ["memory", "sqlite"])
+def test_a_recorded_output_is_served_as_recorded(tmp_path: Path, stored: str) -> None:
+    """A real backend's output is its own, not what the mock's workflow would render
+    (kept in the state file too)."""
     views = [
         {
             "status": "queued",
@@ -201,7 +203,8 @@ def test_a_recorded_output_is_served_as_recorded(tmp_path: Path) -> None:
     }
     cassette = tmp_path / "staging.json"
     cassette.write_text(json.dumps({"version": 1, "runs": [entry]}))
-    with serving(Settings(clock="manual", replay_path=cassette)) as mock:
+    state = str(tmp_path / "state.db") if stored == "sqlite" else None
+    with serving(Settings(clock="manual", replay_path=cassette, state=state)) as mock:
         key = {"X-API-Key": "k"}
         run = httpx.post(mock.url + RUNS, headers=key, json={"input": {"User Question": "q"}})
         assert run.headers["preference-applied"] == "replay=staging-1"

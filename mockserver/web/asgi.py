@@ -35,19 +35,26 @@ async def send_json(
     await send({"type": "http.response.body", "body": raw})
 
 
+WORKER_HEADER = "X-Mock-Worker"
+
+
 class ServedBy:
     """Adds `X-Mock-Worker: <pid>` to every answer (with worker processes, which one served)."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
         self.pid = str(os.getpid()).encode()
+        self.name = WORKER_HEADER.lower().encode()
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         async def tagged(message: Any) -> None:
             if message["type"] == "http.response.start":
                 message = {
                     **message,
-                    "headers": [*message.get("headers", []), (b"x-mock-worker", self.pid)],
+                    "headers": [
+                        *message.get("headers", []),
+                        (self.name, self.pid),
+                    ],
                 }
             await send(message)
 

@@ -31,7 +31,7 @@ class FaultInjection:
         key = header(scope, b"x-api-key")
         workspace = workspace_of(key) if key else None
         asked = Faults.from_request(parse_prefer(header(scope, b"prefer")).faults)
-        faults = asked.over(self.state.faults.effective(workspace, operation))
+        faults = asked.over(await self.state.faults_for(workspace, operation))
         rng = self.state.fault_rng(workspace)
         delay = faults.latency_s(rng)
         if delay:

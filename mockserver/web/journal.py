@@ -6,57 +6,26 @@ API keys are never written: only the workspace id derived from them.
 
 from __future__ import annotations
 
-from collections import deque
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from mockserver.core.ids import workspace_of
+from mockserver.core.models import Entry
+from mockserver.storage.protocols import JournalStore
 from mockserver.web.asgi import header
-
-SIZE = 1000
-
-
-@dataclass(frozen=True, slots=True)
-class Entry:
-    method: str
-    path: str
-    status: int
-    at: str
-    group_id: str | None
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "method": self.method,
-            "path": self.path,
-            "status": self.status,
-            "at": self.at,
-            "group_id": self.group_id,
-        }
 
 
 def _wall() -> str:
     return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
 
-class Journal:
-    def __init__(self, size: int = SIZE) -> None:
-        self.entries: deque[Entry] = deque(maxlen=size)
-
-    def note(self, method: str, path: str, status: int, workspace: str | None) -> None:
-        """Record something the mock did on its own (e.g. evicting a run)."""
-        self.entries.append(Entry(method, path, status, _wall(), workspace))
-
-    def of(self, workspace: str | None) -> list[Entry]:
-        return [e for e in self.entries if workspace is None or e.group_id == workspace]
-
-    def clear(self, workspace: str | None = None) -> None:
-        kept = [] if workspace is None else [e for e in self.entries if e.group_id != workspace]
-        self.entries = deque(kept, maxlen=self.entries.maxlen)
+def journal_entry(method: str, path: str, status: int, workspace: str | None) -> Entry:
+    """An entry stamped with the wall time (journal times are real, not simulated)."""
+    return Entry(method, path, status, _wall(), workspace)
 
 
 class JournalMiddleware:
-    def __init__(self, app: Any, journal: Journal) -> None:
+    def __init__(self, app: Any, journal: JournalStore) -> None:
         self.app = app
         self.journal = journal
 
@@ -77,4 +46,6 @@ class JournalMiddleware:
         finally:
             key = header(scope, b"x-api-key")
             workspace = workspace_of(key) if key else None
-            self.journal.note(scope["method"], scope["path"], status["code"], workspace)
+            await self.journal.note(
+                journal_entry(scope["method"], scope["path"], status["code"], workspace)
+            )
