@@ -57,6 +57,7 @@ class Proxy:
         if scope["type"] == "lifespan":
             while (await receive())["type"] != "lifespan.shutdown":
                 await send({"type": "lifespan.startup.complete"})
+            await self.aclose()  # in the loop its connections belong to
             await send({"type": "lifespan.shutdown.complete"})
             return
         body = await read_body(receive)
