@@ -87,6 +87,12 @@ bench-deps:
 
 bench: $(STAMP) bench-deps redis-server
 	timeout 3600 $(BIN)/python -m bench $(BENCH_ARGS)
+	timeout 600 $(BIN)/python -m bench.proxy_latency --json bench/proxy_latency.json
+
+# What `mockserver proxy` adds per call (p50/p99 against direct calls); also run by `make bench`.
+.PHONY: bench-proxy
+bench-proxy: $(STAMP)
+	timeout 600 $(BIN)/python -m bench.proxy_latency --json bench/proxy_latency.json
 
 # A team mock's create/poll rps: in memory vs 1 vs 3 replicas over one Redis (same run).
 .PHONY: bench-team

@@ -37,8 +37,9 @@ class ContractViolation(AssertionError):
 
     def __init__(self, rule: Rule, problem: str, evidence: Sequence[Evidence]) -> None:
         self.rule = rule
+        self.problem = problem
+        self.evidence = evidence
         self.lines = [f"[{rule.id}] {rule.text}", f"spec: {rule.cites}", f"problem: {problem}"]
-        self._evidence = evidence
         super().__init__(self._text())
 
     def add_case(self, values: str) -> None:
@@ -47,7 +48,7 @@ class ContractViolation(AssertionError):
         self.args = (self._text(),)
 
     def _text(self) -> str:
-        lines, evidence = list(self.lines), self._evidence
+        lines, evidence = list(self.lines), self.evidence
         for number, item in enumerate(evidence, 1):
             lines.append(f"evidence #{number}:")
             lines += ["    " + line for line in item.describe().splitlines()]

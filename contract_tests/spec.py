@@ -45,14 +45,18 @@ class Spec:
         """A compiled validator for `components/schemas/<component>` (refs resolved)."""
         found = self._validators.get(component)
         if found is None:
-            schemas = self._document["components"]["schemas"]
-            root = {
-                "$ref": f"#/$defs/{component}",
-                "$defs": {name: to_json_schema(s) for name, s in schemas.items()},
-            }
-            found = jsonschema_rs.validator_for(_relink(root), validate_formats=True)
+            found = self.compile({"$ref": f"#/components/schemas/{component}"})
             self._validators[component] = found
         return found
+
+    def compile(self, schema: dict[str, Any]) -> Any:
+        """A validator for any schema of the spec (an operation's parameter, body, ...)."""
+        schemas = self._document["components"]["schemas"]
+        root = {
+            **to_json_schema(schema),
+            "$defs": {name: to_json_schema(s) for name, s in schemas.items()},
+        }
+        return jsonschema_rs.validator_for(_relink(root), validate_formats=True)
 
     def errors(self, component: str, instance: Any) -> list[str]:
         """Every way `instance` breaks the component schema, as readable lines."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import shlex
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -125,9 +125,14 @@ def read(
 
 
 def _frames(response: httpx.Response, stream: EventStream, deadline: float) -> None:
+    parse(stream, response.iter_lines(), deadline)
+
+
+def parse(stream: EventStream, text_lines: Iterable[str], deadline: float | None = None) -> None:
+    """Fill `stream` from its lines, as read off the wire (the proxy feeds what it relayed)."""
     fields: dict[str, str] = {}
     lines: list[str] = []
-    for line in response.iter_lines():
+    for line in text_lines:
         if line.startswith(":"):
             stream.comments.append(line)
         elif line == "":
@@ -144,7 +149,7 @@ def _frames(response: httpx.Response, stream: EventStream, deadline: float) -> N
                 f"{fields[name]}\n{value}" if name in fields and name == "data" else value
             )
             lines.append(line)
-        if time.monotonic() > deadline:
+        if deadline is not None and time.monotonic() > deadline:
             return
     if "data" in fields:  # an event the server never finished with a blank line
         stream.unterminated = lines

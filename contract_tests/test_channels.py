@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from contract_tests import rules
+from contract_tests.agreement import require_sse_agrees, require_webhook_agrees
 from contract_tests.api import Api, prefer
 from contract_tests.budget import time_box
 from contract_tests.contract import TERMINAL
@@ -57,27 +58,12 @@ def test_poll_sse_and_webhook_agree(
     stream = live[0]
     bodies = check_stream(stream)
     poll_x = history.views[-1][0]
-    require(
-        rules.AGREE,
-        terminal_status(bodies) == status,
-        f"poll says {status}, SSE says {terminal_status(bodies)}",
-        poll_x,
-        stream,
-    )
+    require_sse_agrees(status, terminal_status(bodies), poll_x, stream)
 
     delivery = check_deliveries(receiver, token, history.last, created, api.timeout)
     if refused:
         require_retried(receiver.deliveries(token), refused, created)
-    payload = delivery.json()
-    outputs = history.last.get("output") or {}
-    require(
-        rules.AGREE,
-        payload["status"] == status and (status != "completed" or payload["outputs"] == outputs),
-        f"poll says {status} with output {outputs}; the webhook says {payload['status']} "
-        f"with outputs {payload['outputs']}",
-        poll_x,
-        delivery,
-    )
+    require_webhook_agrees(status, history.last.get("output") or {}, poll_x, delivery)
 
     # Resume strictly after one event: exactly the later ones, byte for byte.
     index = min(int(resume_at * len(stream.frames)), len(stream.frames) - 1)

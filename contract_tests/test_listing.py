@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from itertools import pairwise
+from datetime import datetime
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 from contract_tests import rules
 from contract_tests.api import Api
 from contract_tests.exchange import Exchange
-from contract_tests.history import timestamp, valid_body
+from contract_tests.history import valid_body
 from contract_tests.options import current
+from contract_tests.pages import check_page
 from contract_tests.rules import require, shows_case
 
 MAX_PAGES = 40  # pages walked at most: a busy workspace gets bigger pages instead
@@ -37,31 +38,9 @@ def test_pages_are_consistent(api: Api, size: int, new_runs: int) -> None:
     pages.append((beyond, valid_body(beyond, "PageSimplifiedRun")))
     total = pages[0][1]["total"]
     seen: list[str] = []
-    times = []
+    times: list[datetime | None] = []
     for index, (exchange, body) in enumerate(pages, 1):
-        expected = max(0, min(size, total - (index - 1) * size))
-        problem = (
-            f"total {body['total']} != {total}"
-            if body["total"] != total
-            else f"pages {body['pages']} != ceil({total}/{size})"
-            if body["pages"] != math.ceil(total / size)
-            else f"page {body['page']} / size {body['size']} != asked {index} / {size}"
-            if (body["page"], body["size"]) != (index, size)
-            else f"{len(body['items'])} items on page {index}, expected {expected}"
-            if len(body["items"]) != expected
-            else ""
-        )
-        require(rules.PAGES, not problem, problem, exchange)
-        for item in body["items"]:
-            require(rules.PAGES, item["id"] not in seen, f"run {item['id']} listed twice", exchange)
-            seen.append(item["id"])
-        times += [timestamp(item["created_at"]) for item in body["items"]]
-        require(
-            rules.PAGES,
-            all(a >= b for a, b in pairwise(times) if a and b),
-            f"items are not newest first (up to page {index})",
-            exchange,
-        )
+        check_page(exchange, body, index, size, total, seen, times)
     missing = [run for run in created if run not in seen]
     require(
         rules.PAGES,

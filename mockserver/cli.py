@@ -75,11 +75,41 @@ def _parser() -> argparse.ArgumentParser:
         help="only send webhooks to hosts matching this pattern (repeatable, e.g. '*.corp.test')",
     )
     serve.add_argument(
+        "--replay",
+        type=Path,
+        dest="replay_path",
+        metavar="FILE",
+        help="replay the runs of a cassette recorded by `mockserver proxy --record`",
+    )
+    serve.add_argument(
         "--cors-origin",
         action="append",
         dest="cors_origins",
         metavar="ORIGIN",
         help="allowed CORS origin (repeatable; default any)",
+    )
+    proxy = sub.add_parser(
+        "proxy", help="check a real backend's traffic against the contract (reverse proxy)"
+    )
+    proxy.add_argument("--upstream", required=True, metavar="URL", help="the backend's base URL")
+    proxy.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    proxy.add_argument("--port", type=int, default=4011, help="port (default 4011)")
+    proxy.add_argument(
+        "--strict",
+        action="store_true",
+        help="answer a request the spec makes invalid with its 422 instead of forwarding it",
+    )
+    proxy.add_argument(
+        "--junitxml", type=Path, metavar="FILE", help="write the violations as JUnit at shutdown"
+    )
+    proxy.add_argument(
+        "--record", type=Path, metavar="FILE", help="record the runs seen into this cassette"
+    )
+    proxy.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="this proxy's URL as the backend reaches it, for webhooks "
+        "(default http://HOST:PORT)",
     )
     team = sub.add_parser(
         "team",
@@ -102,6 +132,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_team(args.replicas, args.port, args.redis, rest)
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    if args.command == "proxy":
+        return run_proxy(args)
     changes = {k: v for k, v in vars(args).items() if k != "command"}
     for name in ("api_keys", "cors_origins", "webhook_allow"):
         if changes.get(name) is not None:
@@ -122,12 +154,16 @@ def serve(settings: Settings) -> int:
         return 2
 
     from mockserver.app import create_app
+    from mockserver.core.cassette import CassetteError
     from mockserver.workflows_file import WorkflowsFileError
 
     try:
         app = create_app(settings)  # also checks the workflows file before any worker starts
     except WorkflowsFileError as exc:
         print(f"error: the workflows file cannot be used:\n{exc}", file=sys.stderr)
+        return 2
+    except (CassetteError, OSError) as exc:
+        print(f"error: the cassette cannot be used: {exc}", file=sys.stderr)
         return 2
     _announce(settings, app)
     # What exists now (spec, validators, connexion's routes) lives as long as the process:
@@ -154,6 +190,36 @@ def serve(settings: Settings) -> int:
         log_level="warning",
         timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
     )
+    uvicorn.Server(config).run()
+    return 0
+
+
+def run_proxy(args: argparse.Namespace) -> int:
+    import logging
+
+    import uvicorn
+
+    from mockserver.web.proxy import ContractProxy
+
+    logging.basicConfig(level=logging.INFO, format="proxy: %(message)s", stream=sys.stderr)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per relayed call
+    recorder = None
+    if args.record is not None:
+        from mockserver.web.recorder import Recorder
+
+        recorder = Recorder(args.record)
+    public = args.public_url or f"http://{args.host}:{args.port}"
+    app = ContractProxy(
+        args.upstream, public=public, strict=args.strict, junitxml=args.junitxml, recorder=recorder
+    )
+    print(
+        f"Contract proxy on http://{args.host}:{args.port} -> {args.upstream}"
+        f"{' (strict)' if args.strict else ''}\n"
+        f"  Violations:   http://{args.host}:{args.port}/_mock/violations\n"
+        f"  Stop with Ctrl+C.",
+        flush=True,
+    )
+    config = uvicorn.Config(app, host=args.host, port=args.port, log_level="warning")
     uvicorn.Server(config).run()
     return 0
 

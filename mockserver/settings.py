@@ -58,6 +58,8 @@ class Settings:
     # Beyond this many stored runs, the oldest finished ones are evicted (journaled);
     # unfinished runs are never evicted: creation answers 503 instead.
     max_runs: int = 10_000
+    # A cassette recorded by `mockserver proxy --record`: matching creates replay it.
+    replay_path: Path | None = None
     max_streams: int = 2_000
     # Where state lives: None, in memory; a path, a SQLite file (WAL) that survives
     # restarts and is shared by worker processes; `redis://host:port/db`, a Redis server
@@ -158,7 +160,7 @@ def _cast(name: str, default: Any, raw: str) -> Any:
             return tuple(part.strip() for part in raw.split(",") if part.strip())
         if name == "seed":
             return int(raw)
-        if name in ("workflows_file", "spec_path"):
+        if name in ("workflows_file", "spec_path", "replay_path"):
             return Path(raw)
         return raw
     except ValueError as exc:

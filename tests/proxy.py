@@ -16,6 +16,8 @@ from typing import Any
 
 import httpx
 
+from mockserver.web.proxy import read_body
+
 RUN_PATH = re.compile(r"^/v1/workflows/[^/]+/runs/[0-9a-f-]{36}$")
 STOP_PATH = re.compile(r"^/v1/runs/([0-9a-f-]{36})/stop$")
 EVENTS_PATH = re.compile(r"^/v1/runs/[0-9a-f-]{36}/events$")
@@ -55,14 +57,10 @@ class Proxy:
         if scope["type"] == "lifespan":
             while (await receive())["type"] != "lifespan.shutdown":
                 await send({"type": "lifespan.startup.complete"})
+            await self.aclose()  # in the loop its connections belong to
             await send({"type": "lifespan.shutdown.complete"})
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await read_body(receive)
         path, query = scope["path"], scope["query_string"].decode()
         headers = {k.decode(): v.decode() for k, v in scope["headers"] if k != b"host"}
         if path.startswith("/_relay/"):

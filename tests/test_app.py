@@ -231,6 +231,7 @@ def test_list_is_newest_first_and_paginates(client: Any, clock: ManualClock) -> 
     pages = [
         client.get(RUNS, params={"page": p, "page_size": 2}, headers=KEY).json() for p in (1, 2, 3)
     ]
+    assert [len(page["items"]) for page in pages] == [2, 2, 1]  # page_size alone counts
     listed = [item["id"] for page in pages for item in page["items"]]
     assert listed == list(reversed(ids))
     assert client.get(RUNS, params={"size": 101}, headers=KEY).status_code == 422
@@ -315,3 +316,20 @@ def test_the_served_spec_names_this_mock_as_its_server(client: Any) -> None:
     assert as_yaml["servers"][0]["url"] == "http://testserver"
     forged = client.get("/openapi.json", headers={"Host": 'x"><script>'}).json()
     assert forged["servers"][0]["url"] == "http://127.0.0.1:4010"  # the mock's own address
+
+
+class _SlowMachineClock(ManualClock):
+    """Every reading is 2 simulated seconds after the last: a loaded machine, fast clock."""
+
+    late = 0.0
+
+    def now(self) -> float:
+        self.late += 2.0
+        return super().now() + self.late
+
+
+def test_a_new_run_is_answered_queued_however_late_the_answer_is_rendered() -> None:
+    app = create_app(Settings(), clock=_SlowMachineClock())
+    with app.test_client() as slow:
+        body = slow.post(f"/v1/workflows/{QA.id}/runs", json={"input": {}}, headers=KEY).json()
+    assert body["status"] == "queued" and body["progress"] == 0

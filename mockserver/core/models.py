@@ -28,6 +28,8 @@ class Run:
     faults: RequestFaults = field(default_factory=RequestFaults)
     # Creation order breaks ties between runs created at the same instant.
     sequence: int = 0
+    # A replayed run's output, as recorded (serve --replay); None: rendered from the workflow.
+    recorded_output: Mapping[str, Any] | None = None
 
 
 @dataclass

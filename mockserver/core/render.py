@@ -25,6 +25,8 @@ def output_of(run: Run, workflow: Workflow, snap: Snapshot, *, by_id: bool = Fal
     """Outputs exist only once the run completed; `{}` before and for other outcomes."""
     if snap.status != "completed":
         return {}
+    if run.recorded_output is not None:
+        return dict(run.recorded_output)
     return workflow.render_outputs(run.input, snap.executed, by_id=by_id)
 
 

@@ -49,6 +49,7 @@ def encode_run(run: Run) -> str:
             "callback_url": run.callback_url,
             "faults": asdict(run.faults),
             "timeline": encode_timeline(run.timeline),
+            "recorded_output": run.recorded_output,
         }
     )
 
@@ -70,6 +71,7 @@ def decode_run(run_id: str, workspace: str, workflow_id: str, seq: int, record: 
         callback_url=raw["callback_url"],
         faults=RequestFaults(**faults),
         sequence=seq,
+        recorded_output=raw.get("recorded_output"),  # absent in records before replays
     )
 
 

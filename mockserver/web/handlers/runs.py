@@ -8,6 +8,7 @@ from typing import Any
 from connexion import request
 
 from mockserver.core import render
+from mockserver.core.cassette import Cassette, replay_name
 from mockserver.core.ids import workspace_of
 from mockserver.core.models import Run
 from mockserver.core.planning import plan, select_nodes
@@ -19,12 +20,19 @@ from mockserver.web.change import change_run
 from mockserver.web.errors import ApiError, ErrorItem, ValidationProblem
 from mockserver.web.journal import journal_entry
 
+# Prefer tokens a replay overrides: the recording decides how the run goes.
+SCENARIO_TOKENS = {"outcome", "duration", "queue_delay", "node_duration", "fail_at", "pause_at"}
 Response = tuple[dict[str, Any], int, dict[str, str]] | dict[str, Any]
 
 
 class Runs:
     def __init__(self, state: MockState) -> None:
         self._state = state
+        path = state.settings.replay_path
+        # Raises CassetteError (named) before the mock starts, as a bad workflows file does.
+        self._cassette = (
+            Cassette.parse(path.read_text(encoding="utf-8"), str(path)) if path else Cassette(())
+        )
 
     def _workflow(self, workflow_id: str) -> Workflow:
         workflow = self._state.catalogue.get(workflow_id)
@@ -85,6 +93,13 @@ class Runs:
                 )
         scenario = asked.over(workflow.scenario_for(body)).over(state.default_scenario)
         now = await state.now(workspace)
+        recorded = self._cassette.match(
+            workflow_id, body["input"], replay_name(request.headers.get("prefer"))
+        )
+        if recorded is not None:  # the recorded run, on this mock's clock
+            scenario = recorded.scenario(tuple(selected)).over(scenario)
+            kept = tuple(a for a in prefs.applied if a.partition("=")[0] not in SCENARIO_TOKENS)
+            prefs = replace(prefs, applied=(*kept, f"replay={recorded.name}"))
         timeline = plan(workflow, selected, created_at=now, scenario=scenario)
         run = await state.runs.add(
             Run(
@@ -98,6 +113,7 @@ class Runs:
                 workflow_version_id=body.get("workflow_version_id"),
                 callback_url=body.get("callback_url"),
                 faults=prefs.faults,
+                recorded_output=recorded.output if recorded is not None else None,
             )
         )
         if run.callback_url:
