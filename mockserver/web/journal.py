@@ -1,7 +1,7 @@
 """The request journal: what was asked, by which workspace, and what was answered (bounded).
 
-An ASGI middleware outside connexion's exception handling, so it records final statuses.
-API keys are never written: only the workspace id derived from them.
+The gate (web/gate.py) notes each /v1 call with its final status. API keys are never
+written: only the workspace id derived from them.
 """
 
 from __future__ import annotations
@@ -10,9 +10,6 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-
-from mockserver.core.ids import workspace_of
-from mockserver.web.asgi import header
 
 SIZE = 1000
 
@@ -53,28 +50,3 @@ class Journal:
     def clear(self, workspace: str | None = None) -> None:
         kept = [] if workspace is None else [e for e in self.entries if e.group_id != workspace]
         self.entries = deque(kept, maxlen=self.entries.maxlen)
-
-
-class JournalMiddleware:
-    def __init__(self, app: Any, journal: Journal) -> None:
-        self.app = app
-        self.journal = journal
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        # Only the public API is journaled: control calls would drown it.
-        if scope["type"] != "http" or not scope["path"].startswith("/v1/"):
-            await self.app(scope, receive, send)
-            return
-        status = {"code": 500}
-
-        async def recording_send(message: Any) -> None:
-            if message["type"] == "http.response.start":
-                status["code"] = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, recording_send)
-        finally:
-            key = header(scope, b"x-api-key")
-            workspace = workspace_of(key) if key else None
-            self.journal.note(scope["method"], scope["path"], status["code"], workspace)

@@ -3,7 +3,8 @@
 connexion 3.3.0 re-decorates the handler on every call: `AsyncOperation.fn` builds a new
 `StarletteDecorator`, whose wrapper runs `decorate()` (two `inspect.signature` calls and
 fresh parameter/response decorators) again for each request. Decorating once is what the
-code means to do; the request itself is still read from connexion's context per call.
+code means to do; the request itself is still read from connexion's context per call,
+with the body the request validator already decoded.
 These subclasses replace only that; routing, security, validation and error handling
 stay connexion's. They touch private classes, hence the exact `connexion==3.3.0` pin.
 """
@@ -21,6 +22,10 @@ from connexion.context import receive, scope
 from connexion.decorators import StarletteDecorator
 from connexion.operations import AbstractOperation
 
+from mockserver.web.validation import PARSED_BODY
+
+_NOTHING = object()
+
 
 class _OnceDecorator(StarletteDecorator):  # type: ignore[misc]
     def __call__(self, function: Callable[..., Any]) -> Callable[..., Any]:
@@ -31,6 +36,11 @@ class _OnceDecorator(StarletteDecorator):  # type: ignore[misc]
             request = self.framework.get_request(
                 uri_parser=self.uri_parser, scope=scope, receive=receive
             )
+            parsed = scope.get("extensions", {}).get(PARSED_BODY, _NOTHING)
+            if parsed is not _NOTHING:
+                # Starlette's Request.json() answers from this cache: the body validator
+                # already decoded the body, the same way, so it is not decoded twice.
+                request._starlette_request._json = parsed
             return await decorated(request)
 
         return wrapper

@@ -17,9 +17,9 @@ from starlette.responses import StreamingResponse
 from mockserver.core import event_log
 from mockserver.core.faults import Faults
 from mockserver.core.ids import workspace_of
-from mockserver.core.prefer import parse_prefer
 from mockserver.state import MockState
 from mockserver.web import sse
+from mockserver.web.asked import asked_of
 from mockserver.web.errors import ApiError
 
 HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
@@ -38,7 +38,7 @@ class RunEvents:
             raise ApiError(503, "Too many open event streams; retry later", retry_after=1)
         # The standard header wins over the query parameter when both are given.
         resume = event_log.parse_event_id(request.headers.get("last-event-id") or etag)
-        prefs = parse_prefer(request.headers.get("prefer"))
+        prefs = asked_of(request.scope).prefer
         asked = Faults.from_request(prefs.faults)
         cut = asked.over(self._state.faults.effective(workspace, "getRunEvents")).sse_cut_after
         body = self._frames(workspace, run_id, resume, cut)
