@@ -100,6 +100,7 @@ def serve(settings: Settings) -> int:
     import uvicorn
 
     from mockserver.app import create_app
+    from mockserver.web.wire import OneWriteProtocol
     from mockserver.workflows_file import WorkflowsFileError
 
     try:
@@ -122,9 +123,12 @@ def serve(settings: Settings) -> int:
             port=settings.port,
             workers=settings.workers,
             log_level="warning",
+            http=OneWriteProtocol,
         )
         return 0
-    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning")
+    config = uvicorn.Config(
+        app, host=settings.host, port=settings.port, log_level="warning", http=OneWriteProtocol
+    )
     uvicorn.Server(config).run()
     return 0
 
