@@ -97,6 +97,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def serve(settings: Settings) -> int:
+    from mockserver import deferred
+
+    deferred.install()  # before anything imports connexion
     import uvicorn
 
     from mockserver.app import create_app
@@ -135,6 +138,9 @@ def serve(settings: Settings) -> int:
 
 def worker_app() -> Any:
     """The app of one worker process (`--workers N`)."""
+    from mockserver import deferred
+
+    deferred.install()
     from mockserver.app import create_app
 
     app = create_app(Settings.from_env())

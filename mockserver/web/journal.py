@@ -6,6 +6,7 @@ written: only the workspace id derived from them.
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,8 +20,12 @@ class Entry:
     method: str
     path: str
     status: int
-    at: str
+    at_s: float  # wall time; formatted only when read (every /v1 call writes one)
     group_id: str | None
+
+    @property
+    def at(self) -> str:
+        return datetime.fromtimestamp(self.at_s, UTC).isoformat().replace("+00:00", "Z")
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -32,17 +37,13 @@ class Entry:
         }
 
 
-def _wall() -> str:
-    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
-
-
 class Journal:
     def __init__(self, size: int = SIZE) -> None:
         self.entries: deque[Entry] = deque(maxlen=size)
 
     def note(self, method: str, path: str, status: int, workspace: str | None) -> None:
         """Record something the mock did on its own (e.g. evicting a run)."""
-        self.entries.append(Entry(method, path, status, _wall(), workspace))
+        self.entries.append(Entry(method, path, status, time.time(), workspace))
 
     def of(self, workspace: str | None) -> list[Entry]:
         return [e for e in self.entries if workspace is None or e.group_id == workspace]

@@ -25,6 +25,7 @@ from connexion.operations import AbstractOperation
 from mockserver.web.validation import PARSED_BODY
 
 _NOTHING = object()
+_FORMS = (b"multipart/form-data", b"application/x-www-form-urlencoded")
 
 
 class _OnceDecorator(StarletteDecorator):  # type: ignore[misc]
@@ -41,9 +42,20 @@ class _OnceDecorator(StarletteDecorator):  # type: ignore[misc]
                 # Starlette's Request.json() answers from this cache: the body validator
                 # already decoded the body, the same way, so it is not decoded twice.
                 request._starlette_request._json = parsed
+            if not _form_posted(scope):
+                # connexion asks for the uploaded files on every call, which parses the
+                # form; only a form body has any (the mock's specs have none).
+                request._files = {}
             return await decorated(request)
 
         return wrapper
+
+
+def _form_posted(scope: Any) -> bool:
+    for key, value in scope["headers"]:
+        if key == b"content-type":
+            return bool(value.lower().startswith(_FORMS))
+    return False
 
 
 class _Operation(AsyncOperation):  # type: ignore[misc]
