@@ -18,7 +18,7 @@ from mockserver.settings import Settings
 from mockserver.state import MockState
 from mockserver.storage import sqlite
 from mockserver.storage.changes import Changes
-from mockserver.web import chain, errors, webhooks
+from mockserver.web import chain, errors, specification, webhooks
 from mockserver.web.auth import key_handler
 from mockserver.web.encoding import FastJsonifier
 from mockserver.web.handlers import control, dashboard, events, platform, runs, workflows
@@ -75,6 +75,7 @@ def build_state(settings: Settings, clock: SimClock | None = None) -> MockState:
 def create_app(settings: Settings | None = None, *, clock: SimClock | None = None) -> Any:
     """Build the mock. `clock` overrides the one the settings choose (tests pass a ManualClock)."""
     settings = settings or Settings()
+    specification.install()
     state = build_state(settings, clock)
     run_ops = runs.Runs(state)
     ctl = control.Control(state)
