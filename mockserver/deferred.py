@@ -2,11 +2,10 @@
 
 `python -X importtime` showed a third of the start in imports nothing serves a request
 with: connexion's test client (`connexion.apps.abstract` imports `starlette.testclient`
-for `test_client()`), `requests` (`connexion.json_schema`, for remote `$ref`s), `jinja2`
-(specs with template arguments) and `httpx` (connexion's OAuth introspection; our webhook
-sender, made for the first delivery). The serve path installs this before connexion is
-imported; a deferred module is imported for real on first attribute access, so every name
-still works when used.
+for `test_client()`), `requests` (`connexion.json_schema`, for remote `$ref`s) and `httpx`
+(connexion's OAuth introspection; our webhook sender, made for the first delivery). The
+serve path installs this before connexion is imported; a deferred module is imported for
+real on first attribute access, so every name still works when used.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ import sys
 import types
 from typing import Any
 
-DEFERRED = ("requests", "jinja2", "httpx")
+DEFERRED = ("requests", "httpx")
 TEST_CLIENT = "starlette.testclient"
 
 
