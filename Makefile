@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # The spec's node tools (Spectral, openapi-typescript, tsc), pinned in clients/package-lock.json.
 NODE_STAMP := clients/node_modules/.installed
 
-.PHONY: serve test contract contract-thorough check lint typecheck spectral format clean bench bench-quick bench-deps
+.PHONY: serve team test contract contract-thorough check lint typecheck spectral format clean bench bench-quick bench-deps
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: no python3.11 or python3 found (set PYTHON=...)"; exit 1; }
@@ -23,8 +23,24 @@ $(NODE_STAMP): clients/package.json clients/package-lock.json
 serve: $(STAMP)
 	$(BIN)/mockserver serve $(ARGS)
 
+# A team mock: REPLICAS mock processes on ports PORT.. over one Redis (REDIS, or a
+# redis-server started here and stopped with them). See "Team mock" in the README.
+REPLICAS ?= 3
+PORT ?= 4010
+team: $(STAMP) redis-server
+	$(BIN)/python -m mockserver team --replicas $(REPLICAS) --port $(PORT) $(if $(REDIS),--redis $(REDIS)) $(ARGS)
+
+# Debian packages a component test needs, installed where missing (sudo when not root).
+SUDO := $(shell test "$$(id -u)" = 0 || echo sudo)
+APT_INSTALL = $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
+
+# The team-mock tests (storage parity, three replicas) start their own redis-server.
+.PHONY: redis-server
+redis-server:
+	@command -v redis-server >/dev/null || { $(APT_INSTALL) redis-server; }
+
 # pytest's generated-clients test needs the node tools too (check installs them).
-test: check
+test: check redis-server
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 	$(BIN)/contract-tests -q $(CONTRACT_ARGS)
 
@@ -72,8 +88,13 @@ bench-deps:
 	@test -x bench/node_modules/.bin/prism || npm ci --prefix bench --no-audit --no-fund
 	$(BIN)/python -m compileall -q mockserver contract_tests
 
-bench: $(STAMP) bench-deps
+bench: $(STAMP) bench-deps redis-server
 	timeout 3600 $(BIN)/python -m bench $(BENCH_ARGS)
 
-bench-quick: $(STAMP) bench-deps
+# A team mock's create/poll rps: in memory vs 1 vs 3 replicas over one Redis (same run).
+.PHONY: bench-team
+bench-team: $(STAMP) bench-deps redis-server
+	timeout 1800 $(BIN)/python -m bench.team $(BENCH_TEAM_ARGS)
+
+bench-quick: $(STAMP) bench-deps redis-server
 	timeout 1800 $(BIN)/python -m bench --quick $(BENCH_ARGS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -41,16 +42,11 @@ class Api:
         self._client.close()
 
     def as_key(self, key: str) -> Api:
-        """The same API seen with another key (another workspace)."""
-        return Api(
-            self.base_url,
-            key,
-            secrets=self.secrets,
-            budget=self.budget,
-            workflow_id=self.workflow_id,
-            run_input=self.run_input,
-            timeout=self.timeout,
-        )
+        """The same API seen with another key (another workspace), on the same connections
+        (keys travel per request), so closing this one closes them all."""
+        other = copy.copy(self)
+        other.key = key
+        return other
 
     def call(
         self,

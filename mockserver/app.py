@@ -11,13 +11,12 @@ from connexion.resolver import Resolver
 from contract_tests import spec
 from mockserver import workflows_file
 from mockserver.core import lifecycle
-from mockserver.core.clock import ManualClock, SimClock, SystemClock
+from mockserver.core.clock import SimClock
 from mockserver.core.scenario import Scenario
 from mockserver.core.workflows import BUILTIN, Catalogue
 from mockserver.settings import Settings
 from mockserver.state import MockState
-from mockserver.storage import sqlite
-from mockserver.storage.changes import Changes
+from mockserver.storage.backend import open_backend
 from mockserver.web import chain, errors, specification, webhooks
 from mockserver.web.auth import key_handler
 from mockserver.web.encoding import FastJsonifier
@@ -39,22 +38,6 @@ def build_state(settings: Settings, clock: SimClock | None = None) -> MockState:
     if settings.workflows_file is not None:
         loaded = workflows_file.load(settings.workflows_file)
         known, base = loaded.catalogue_workflows(), loaded.defaults.over(base)
-    shared: dict[str, Any] = {}
-    anchor = None
-    if settings.state_path is not None:
-        db = sqlite.Database(settings.state_path)
-        anchor = sqlite.SqliteAnchor(db)
-        shared = {
-            "store": sqlite.SqliteRunStore(db),
-            "outbox": sqlite.SqliteOutbox(db),
-            "offsets": sqlite.SqliteOffsets(db),
-            "changes": Changes(poll_s=0.25),
-        }
-    if clock is None:
-        if settings.clock == "manual":
-            clock = ManualClock(store=anchor)
-        else:
-            clock = SystemClock(settings.speed, store=anchor)
     served = spec.load(settings.spec_path)
     if served.transitions != lifecycle.LEGAL_MOVES:
         # The lifecycle's timelines make only these moves; a spec promising others is wrong.
@@ -65,10 +48,9 @@ def build_state(settings: Settings, clock: SimClock | None = None) -> MockState:
     return MockState(
         settings=settings,
         spec=served,
-        clock=clock,
         catalogue=Catalogue(known, strict=settings.strict_workflows),
         default_scenario=base,
-        **shared,
+        backend=open_backend(settings, clock),
     )
 
 
@@ -136,6 +118,6 @@ def create_app(settings: Settings | None = None, *, clock: SimClock | None = Non
         swagger_ui_options=SwaggerUIOptions(swagger_ui=False),
         **common,
     )
-    errors.install(app)
+    errors.install(app, state.backend.unavailable)
     app.mock = state  # for tests and the CLI; handlers get it through their objects
     return app

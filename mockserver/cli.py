@@ -55,10 +55,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--state",
-        type=Path,
-        dest="state_path",
-        metavar="FILE",
-        help="keep runs, webhooks and the clock in this SQLite file (survives restarts)",
+        metavar="FILE|URL",
+        help="keep state in this SQLite file (survives restarts, shared by --workers) or in "
+        "Redis at redis://HOST:PORT/DB (shared by replicas on any machine; see 'Team mock')",
     )
     serve.add_argument(
         "--workers",
@@ -79,11 +78,27 @@ def _parser() -> argparse.ArgumentParser:
         metavar="ORIGIN",
         help="allowed CORS origin (repeatable; default any)",
     )
+    team = sub.add_parser(
+        "team",
+        help="start N replicas sharing one Redis (other options are passed to each `serve`)",
+    )
+    team.add_argument("--replicas", type=int, default=3, help="how many (default 3)")
+    team.add_argument("--port", type=int, default=4010, help="first port (default 4010)")
+    team.add_argument(
+        "--redis", metavar="URL", help="redis://HOST:PORT/DB (default: start a redis-server)"
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "team":
+        from mockserver.team import run_team
+
+        return run_team(args.replicas, args.port, args.redis, rest)
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     changes = {k: v for k, v in vars(args).items() if k != "command"}
     for name in ("api_keys", "cors_origins", "webhook_allow"):
         if changes.get(name) is not None:
@@ -101,6 +116,10 @@ def serve(settings: Settings) -> int:
 
     deferred.install()  # before anything imports connexion
     import uvicorn
+
+    if settings.state is not None and (problem := _unreachable(settings.state)):
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
 
     from mockserver.app import create_app
     from mockserver.web.wire import OneWriteProtocol
@@ -148,6 +167,27 @@ def worker_app() -> Any:
     return app
 
 
+def _unreachable(state: str) -> str | None:
+    """Why a Redis state URL cannot be used now (None: it can, or it is a file)."""
+    from mockserver.storage.backend import is_redis
+
+    if not is_redis(state):
+        return None
+    import redis
+
+    try:
+        redis.Redis.from_url(state, socket_connect_timeout=3).ping()
+    except (redis.RedisError, ValueError) as exc:
+        return f"cannot use Redis at {_safe(state)}: {exc}"
+    return None
+
+
+def _safe(url: str) -> str:
+    """A URL fit to print: a password in it is masked."""
+    head, at, tail = url.rpartition("@")
+    return f"{head.split('//')[0]}//***@{tail}" if at else url
+
+
 def _announce(settings: Settings, app: Any) -> None:
     print(banner(settings, tuple(app.mock.catalogue)), flush=True)
 
@@ -161,8 +201,8 @@ def banner(settings: Settings, known: tuple[Workflow, ...]) -> str:
         else f"{len(settings.api_keys)} configured key(s)"
     )
     state = (
-        f"  State file:   {settings.state_path} ({settings.workers} worker(s))\n"
-        if settings.state_path
+        f"  State:        {_safe(settings.state)} ({settings.workers} worker(s))\n"
+        if settings.state
         else ""
     )
     shown = known[:SHOWN_WORKFLOWS]

@@ -1,10 +1,12 @@
-"""The mock as a child process: started on a 127.0.0.1 port, ready when /_mock/health
-answers, stopped by its PID (its whole process group). Used by the tests, `make fuzz`
-and `make soak`, so they all start and stop it the same way."""
+"""Child processes: the mock (ready when /_mock/health answers) and a redis-server (ready
+when it answers PING), each on a 127.0.0.1 port and stopped by its PID (its whole process
+group). Used by the tests, `make fuzz`, `make soak`, `make bench` and `make team`, so they
+all start and stop them the same way."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -77,10 +79,69 @@ def running_mock(
             time.sleep(0.05)
         yield mock
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=5)
+        stop(proc)
+
+
+def stop(proc: subprocess.Popen[Any]) -> None:
+    """SIGTERM the process group, SIGKILL it if it lingers."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
+
+
+class RedisMissing(RuntimeError):
+    """No redis-server on PATH."""
+
+
+@dataclass
+class RedisProcess:
+    proc: subprocess.Popen[Any]
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+
+@contextmanager
+def running_redis(port: int | None = None, ready_within_s: float = 15.0) -> Iterator[RedisProcess]:
+    """A throw-away redis-server (no persistence) on a free 127.0.0.1 port."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise RedisMissing(
+            "redis-server is not installed: `make redis-server` installs the Debian package"
+            " (apt-get install redis-server)"
+        )
+    port = port or free_port()
+    command = [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly"]
+    proc = subprocess.Popen(
+        [*command, "no", "--protected-mode", "yes"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    server = RedisProcess(proc, port)
+    try:
+        deadline = time.monotonic() + ready_within_s
+        while not _answers_ping(port):
+            if proc.poll() is not None:
+                raise RuntimeError(f"redis-server exited with {proc.returncode} on port {port}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"redis-server was not ready within {ready_within_s} s")
+            time.sleep(0.05)
+        yield server
+    finally:
+        stop(proc)
+
+
+def _answers_ping(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False

@@ -59,9 +59,10 @@ class Settings:
     # unfinished runs are never evicted: creation answers 503 instead.
     max_runs: int = 10_000
     max_streams: int = 2_000
-    # SQLite state file (WAL): runs, timelines, webhook outbox, clock survive restarts
-    # and are shared by worker processes. None: everything in memory.
-    state_path: Path | None = None
+    # Where state lives: None, in memory; a path, a SQLite file (WAL) that survives
+    # restarts and is shared by worker processes; `redis://host:port/db`, a Redis server
+    # shared by replicas on any machine.
+    state: str | None = None
     workers: int = 1
     spec_path: Path = field(
         default_factory=lambda: Path(__file__).resolve().parent.parent / "openapi.yaml"
@@ -82,8 +83,10 @@ class Settings:
             raise SettingsError("limits must be >= 1")
         if self.workers < 1:
             raise SettingsError("workers must be >= 1")
-        if self.workers > 1 and self.state_path is None:
-            raise SettingsError("--workers > 1 needs --state FILE, so the workers share their runs")
+        if self.workers > 1 and self.state is None:
+            raise SettingsError(
+                "--workers > 1 needs --state FILE or URL, so the workers share their runs"
+            )
         if self.max_runs < 1 or self.max_streams < 1:
             raise SettingsError("max_runs and max_streams must be >= 1")
         if self.webhook_max_attempts < 1:
@@ -155,7 +158,7 @@ def _cast(name: str, default: Any, raw: str) -> Any:
             return tuple(part.strip() for part in raw.split(",") if part.strip())
         if name == "seed":
             return int(raw)
-        if name in ("workflows_file", "spec_path", "state_path"):
+        if name in ("workflows_file", "spec_path"):
             return Path(raw)
         return raw
     except ValueError as exc:

@@ -96,3 +96,16 @@ def live_server(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
     """A live server; pass other Settings with indirect parametrization."""
     with serving(getattr(request, "param", Settings(speed=20.0))) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[Any]:
+    """One redis-server for the session, started here and stopped by its PID. Missing, the
+    tests that need it fail (never skip): `make test` installs it first."""
+    from mockserver.process import RedisMissing, running_redis
+
+    try:
+        with running_redis() as server:
+            yield server
+    except RedisMissing as exc:
+        pytest.fail(str(exc))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from typing import Any
 
@@ -264,10 +265,10 @@ def test_strict_workflows_answer_404_for_unknown_ids(clock: ManualClock) -> None
 
 def test_response_validation_turns_a_mock_bug_into_a_loud_500(client: Any, app: Any) -> None:
     run = create(client)
-    store = app.mock.store
-    stored = next(r for ws in store._runs.values() for r in ws.values() if r.id == run["id"])
+    store = app.mock.runs
+    stored = asyncio.run(store.find(run["id"]))
     # A run whose workflow id is not a uuid cannot be valid against the spec.
-    store.add(replace(stored, workflow_id="not-a-uuid"))
+    asyncio.run(store.add(replace(stored, workflow_id="not-a-uuid")))
     response = client.get(f"/v1/runs/{run['id']}", headers=KEY)
     assert response.status_code == 500
     assert "workflow_id" in response.json()["detail"]

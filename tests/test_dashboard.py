@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from dataclasses import replace
@@ -59,12 +60,16 @@ def test_a_run_shows_its_views_events_and_journal_per_workspace(
 
 def test_ten_thousand_stored_runs_are_paged_newest_first_and_fast(client: Any, app: Any) -> None:
     template = client.post(RUNS, json={"input": {}}, headers=KEY).json()
-    store = app.mock.store
-    first = store.get(workspace_of("key-a"), template["id"])
-    for i in range(10_000):
-        timeline = replace(first.timeline, created_at=first.timeline.created_at + i + 1)
-        store.add(replace(first, id=str(uuid.uuid4()), timeline=timeline))
-    newest = store.page(workspace_of("key-a"), 0, 1)[0][0]
+    store = app.mock.runs
+
+    async def fill() -> Any:
+        first = await store.get(workspace_of("key-a"), template["id"])
+        for i in range(10_000):
+            timeline = replace(first.timeline, created_at=first.timeline.created_at + i + 1)
+            await store.add(replace(first, id=str(uuid.uuid4()), timeline=timeline))
+        return (await store.page(workspace_of("key-a"), 0, 1))[0][0]
+
+    newest = asyncio.run(fill())
     started = time.perf_counter()
     page = client.get("/_mock/dashboard", params={"offset": 50, "limit": 50}, headers=KEY)
     took = time.perf_counter() - started

@@ -7,7 +7,6 @@ import os
 import signal
 import time
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -17,8 +16,7 @@ from mockserver.core.faults import RequestFaults
 from mockserver.core.lifecycle import Step, Timeline
 from mockserver.core.models import Run
 from mockserver.process import free_port, running_mock
-from mockserver.storage.memory import RunStore
-from mockserver.storage.sqlite import Database, SqliteRunStore, decode_run, encode_run
+from mockserver.storage.codec import decode_run, encode_run
 from tests.conftest import KEY, QA
 from tests.receiver import receiver
 
@@ -53,36 +51,8 @@ def test_a_run_round_trips_through_its_record(timeline: Timeline) -> None:
     assert decode_run("r", "w", "wf", 3, encode_run(run)) == run
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
-    return RunStore() if request.param == "memory" else SqliteRunStore(Database(tmp_path / "s.db"))
-
-
-def test_both_stores_behave_alike(store: Any) -> None:
-    finished = Timeline.plan(T0, 0, (Step("a", 1),))
-    live = Timeline.plan(T0, 100, (Step("a", 1),))
-    one = store.add(Run("1", "w", "wf", {}, finished))
-    two = store.add(Run("2", "w", "wf", {}, live))
-    store.add(Run("3", "v", "wf", {}, finished))
-    assert (
-        store.get("w", "1") == one and store.get("v", "1") is None and store.find("3") is not None
-    )
-    assert [r.id for r in store.of_workflow("w", "wf")] == ["2", "1"]  # newest first (ties: later)
-    stopped = store.replace_timeline(two, live.stop(T0 + 1))
-    assert store.get("w", "2") == stopped
-    store.add(Run("4", "w", "wf", {}, live))  # never finishes by T0 + 50
-    assert len(store) == 4
-    kept = store.evict_finished(10, lambda ws: T0 + 50, keep=frozenset({"1"}))
-    assert [r.id for r in kept] == ["2", "3"]  # "1" still owes its webhook: kept
-    gone = store.evict_finished(10, lambda ws: T0 + 50)
-    assert [r.id for r in gone] == ["1"]  # never the live "4"
-    assert [r.id for r in store.of_workflow("w", "wf")] == ["4"]
-    store.clear("w")
-    assert len(store) == 0
-
-
 def test_a_second_app_on_the_same_file_sees_and_carries_on_the_runs(tmp_path: Path) -> None:
-    settings = Settings(speed=20.0, state_path=tmp_path / "state.db")
+    settings = Settings(speed=20.0, state=str(tmp_path / "state.db"))
     with create_app(settings).test_client() as first:
         run = first.post(RUNS, json={"input": {"User Question": "kept"}}, headers=KEY).json()
     with create_app(settings).test_client() as second:

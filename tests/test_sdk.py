@@ -101,10 +101,13 @@ def test_stop_during_a_stream(sdk: Client) -> None:
     workflow = sdk.workflows.get(QA.id)
     run = workflow.run(QUESTION)
     seen = []
+    stopped = False
     for event in run.stream():
         seen.append(event)
-        if event.type == "state" and event.data["status"] == "running":
+        # Once: on a loaded machine a second "running" event may already be on the wire.
+        if not stopped and event.type == "state" and event.data["status"] == "running":
             assert run.stop().status == "stopped"
+            stopped = True
     # the SDK treats only completed/failed as terminal: the stream simply ends
     assert seen[-1].data.get("workflow_status") == "stopped"
     run.refresh()

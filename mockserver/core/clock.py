@@ -27,6 +27,20 @@ class Anchor:
         return self.sim if self.frozen else self.sim + (wall - self.wall) * self.speed
 
 
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """The clock as one request sees it: a workspace's now, and how fast time runs."""
+
+    now: float
+    speed: float
+    frozen: bool
+    offset: float = 0.0
+
+    def real_delay(self, simulated: float) -> float | None:
+        """Real seconds until `simulated` seconds have passed; None if only a hand moves it."""
+        return None if self.frozen else max(simulated, 0.0) / self.speed
+
+
 class AnchorStore(Protocol):
     def load(self) -> Anchor | None: ...
 
@@ -73,6 +87,10 @@ class SimClock:
 
     def now(self) -> float:
         return self._current().at(time.time())
+
+    def reading(self, offset: float = 0.0) -> Reading:
+        anchor = self._current()
+        return Reading(anchor.at(time.time()) + offset, anchor.speed, anchor.frozen, offset)
 
     def real_delay(self, simulated: float) -> float | None:
         """Real seconds until `simulated` seconds have passed; None if only a hand moves it."""

@@ -75,6 +75,11 @@ class FaultRule:
     faults: Faults
 
     @property
+    def scope(self) -> str:
+        """A rule replaces an earlier one with the same scope (as text, for a store's key)."""
+        return f"{self.workspace or '*'}|{','.join(self.operations)}"
+
+    @property
     def specificity(self) -> int:
         return (2 if self.workspace else 0) + (1 if self.operations else 0)
 
@@ -96,8 +101,8 @@ class FaultRule:
 
 
 class FaultBook:
-    def __init__(self) -> None:
-        self._rules: list[FaultRule] = []
+    def __init__(self, rules: list[FaultRule] | None = None) -> None:
+        self._rules: list[FaultRule] = list(rules or ())
 
     @property
     def rules(self) -> list[FaultRule]:
@@ -105,11 +110,7 @@ class FaultBook:
 
     def add(self, rule: FaultRule) -> None:
         # A rule for the same scope and operations replaces the earlier one.
-        self._rules = [
-            r
-            for r in self._rules
-            if (r.workspace, r.operations) != (rule.workspace, rule.operations)
-        ]
+        self._rules = [r for r in self._rules if r.scope != rule.scope]
         self._rules.append(rule)
 
     def clear(self, workspace: str | None = None) -> None:

@@ -65,3 +65,23 @@ class Delivery:
             "payload": json.loads(self.body),
             "attempts": [a.as_json() for a in self.attempts],
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One journaled call: what was asked, by which workspace, and what was answered."""
+
+    method: str
+    path: str
+    status: int
+    at: str
+    group_id: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "path": self.path,
+            "status": self.status,
+            "at": self.at,
+            "group_id": self.group_id,
+        }

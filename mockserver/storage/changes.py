@@ -1,19 +1,33 @@
-"""A broadcast that wakes every waiter when runs or the clock change (stop, advance...)."""
+"""A broadcast that wakes every waiter when runs or the clock change (stop, advance...).
+
+Wake-ups are hints: every waiter also has its own deadline. With a shared backend a change
+is published to the other processes too (Redis pub/sub), and a backend that cannot publish
+(SQLite) bounds every wait by `poll_s` instead.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 
 
 class Changes:
-    def __init__(self, poll_s: float | None = None) -> None:
+    def __init__(
+        self, poll_s: float | None = None, publish: Callable[[], None] | None = None
+    ) -> None:
         self._event = asyncio.Event()
-        # With a shared state file, other processes change runs without telling us:
-        # never sleep longer than this before looking again.
         self._poll_s = poll_s
+        self.publish = publish
 
     def notify(self) -> None:
+        """Something changed here: wake local waiters and tell the other processes."""
+        self.wake()
+        if self.publish is not None:
+            self.publish()
+
+    def wake(self) -> None:
+        """Wake local waiters (for a change another process published)."""
         self._event.set()
         self._event = asyncio.Event()
 

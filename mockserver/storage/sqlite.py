@@ -5,20 +5,23 @@ share them. Same interfaces as the in-memory store and outbox.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, MutableMapping
-from dataclasses import asdict, replace
+import uuid
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from mockserver.core.clock import Anchor
-from mockserver.core.faults import RequestFaults
-from mockserver.core.lifecycle import Moment, NodeChange, Snapshot, Timeline
-from mockserver.core.models import Attempt, Delivery, Run
-from mockserver.storage.memory import LOG_SIZE
+from mockserver.core.clock import Anchor, Reading, SimClock
+from mockserver.core.faults import FaultRule
+from mockserver.core.models import Delivery, Entry, Run
+from mockserver.settings import Settings
+from mockserver.storage import codec
+from mockserver.storage.backend import Backend, process_clock
+from mockserver.storage.changes import Changes
+from mockserver.storage.memory import JOURNAL_SIZE, LOG_SIZE, MemoryIds
+from mockserver.storage.protocols import Edit
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -32,7 +35,10 @@ CREATE TABLE IF NOT EXISTS runs (
 );
 CREATE INDEX IF NOT EXISTS runs_by_workflow ON runs (workspace, workflow_id, created_at);
 CREATE INDEX IF NOT EXISTS runs_by_workspace ON runs (workspace, created_at, seq);
-CREATE TABLE IF NOT EXISTS expected (run_id TEXT PRIMARY KEY, workspace TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS expected (
+    run_id TEXT PRIMARY KEY, workspace TEXT NOT NULL, ends_at REAL
+);
+CREATE INDEX IF NOT EXISTS runs_by_end ON runs (ends_at, seq);
 CREATE TABLE IF NOT EXISTS deliveries (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     id TEXT UNIQUE NOT NULL,
@@ -48,7 +54,14 @@ CREATE TABLE IF NOT EXISTS clock (
     id INTEGER PRIMARY KEY CHECK (id = 1), sim REAL, wall REAL, speed REAL, frozen INTEGER
 );
 CREATE TABLE IF NOT EXISTS offsets (workspace TEXT PRIMARY KEY, seconds REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS faults (scope TEXT PRIMARY KEY, seq INTEGER, rule TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS journal (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, workspace TEXT, entry TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS slots (token TEXT PRIMARY KEY, until REAL NOT NULL);
 """
+# Slots of streams whose process died free themselves after this long without renewal.
+SLOT_LEASE_S = 60.0
 
 
 class Database:
@@ -56,13 +69,16 @@ class Database:
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()  # the test client calls from a second thread
+        self._lock = threading.RLock()  # the test client calls from a second thread
         self._conn = sqlite3.connect(
             path, isolation_level=None, check_same_thread=False, timeout=10
         )
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL survives a process kill
         self._conn.executescript(SCHEMA)
+        columns = {row[1] for row in self._conn.execute("PRAGMA table_info(expected)")}
+        if "ends_at" not in columns:  # a state file from before due-webhook indexing
+            self._conn.execute("ALTER TABLE expected ADD COLUMN ends_at REAL")
 
     def query(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
         with self._lock:
@@ -72,7 +88,14 @@ class Database:
         with self._lock:
             return self._conn.execute(sql, args).rowcount
 
-    def transaction(self, steps: Callable[[sqlite3.Connection], bool]) -> bool:
+    def insert(self, sql: str, *args: Any) -> int:
+        """Run an INSERT; the new row's rowid."""
+        with self._lock:
+            rowid = self._conn.execute(sql, args).lastrowid
+            assert rowid is not None
+            return rowid
+
+    def transaction(self, steps: Any) -> Any:
         """Run `steps` atomically across processes (BEGIN IMMEDIATE takes the write lock)."""
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
@@ -88,74 +111,19 @@ class Database:
 # --- runs -------------------------------------------------------------------------------
 
 
-def _snapshot(raw: dict[str, Any]) -> Snapshot:
-    lists = ("executed", "running", "remaining", "skipped", "failed")
-    fields: dict[str, Any] = {k: tuple(v) if k in lists else v for k, v in raw.items()}
-    return Snapshot(**fields)
-
-
-def _moment(raw: dict[str, Any]) -> Moment:
-    changes = tuple(NodeChange(c["node_id"], c["status"]) for c in raw["changes"])
-    return Moment(raw["at"], _snapshot(raw["snapshot"]), changes)
-
-
-def encode_run(run: Run) -> str:
-    timeline = run.timeline
-    return json.dumps(
-        {
-            "input": run.input,
-            "node_ids": run.node_ids,
-            "single_node_id": run.single_node_id,
-            "workflow_version_id": run.workflow_version_id,
-            "callback_url": run.callback_url,
-            "faults": asdict(run.faults),
-            "timeline": {
-                "created_at": timeline.created_at,
-                "moments": [asdict(m) for m in timeline.moments],
-                "continuation": [asdict(m) for m in timeline.continuation],
-            },
-        }
-    )
-
-
-def decode_run(run_id: str, workspace: str, workflow_id: str, seq: int, record: str) -> Run:
-    raw = json.loads(record)
-    tl = raw["timeline"]
-    faults = raw["faults"]
-    if faults.get("latency_ms") is not None:
-        faults["latency_ms"] = tuple(faults["latency_ms"])
-    return Run(
-        id=run_id,
-        workspace=workspace,
-        workflow_id=workflow_id,
-        input=raw["input"],
-        timeline=Timeline(
-            tl["created_at"],
-            tuple(_moment(m) for m in tl["moments"]),
-            tuple(_moment(m) for m in tl["continuation"]),
-        ),
-        node_ids=tuple(raw["node_ids"]) if raw["node_ids"] is not None else None,
-        single_node_id=raw["single_node_id"],
-        workflow_version_id=raw["workflow_version_id"],
-        callback_url=raw["callback_url"],
-        faults=RequestFaults(**faults),
-        sequence=seq,
-    )
-
-
 _RUN_COLUMNS = "id, workspace, workflow_id, seq, record"
 
 
-class SqliteRunStore:
+class SqliteRuns:
     def __init__(self, db: Database) -> None:
         self._db = db
 
     def _runs(self, where: str, *args: Any) -> list[Run]:
         rows = self._db.query(f"SELECT {_RUN_COLUMNS} FROM runs {where}", *args)
-        return [decode_run(*row) for row in rows]
+        return [codec.decode_run(*row) for row in rows]
 
-    def add(self, run: Run) -> Run:
-        self._db.write(
+    async def add(self, run: Run) -> Run:
+        seq = self._db.insert(
             "INSERT INTO runs (id, workspace, workflow_id, created_at, ends_at, record)"
             " VALUES (?, ?, ?, ?, ?, ?)",
             run.id,
@@ -163,67 +131,65 @@ class SqliteRunStore:
             run.workflow_id,
             run.timeline.created_at,
             run.timeline.ends_at,
-            encode_run(run),
+            codec.encode_run(run),
         )
-        return self._runs("WHERE id = ?", run.id)[0]
+        return replace(run, sequence=seq)
 
-    def get(self, workspace: str, run_id: str) -> Run | None:
+    async def get(self, workspace: str, run_id: str) -> Run | None:
         found = self._runs("WHERE id = ? AND workspace = ?", run_id, workspace)
         return found[0] if found else None
 
-    def find(self, run_id: str) -> Run | None:
+    async def find(self, run_id: str) -> Run | None:
         found = self._runs("WHERE id = ?", run_id)
         return found[0] if found else None
 
-    def replace_timeline(self, run: Run, timeline: Timeline) -> Run:
-        updated = replace(run, timeline=timeline)
-        self._db.write(
-            "UPDATE runs SET record = ?, ends_at = ? WHERE id = ?",
-            encode_run(updated),
-            timeline.ends_at,
-            run.id,
-        )
-        return updated
+    async def change(self, run_id: str, edit: Edit) -> Run | None:
+        def steps(conn: sqlite3.Connection) -> Run | None:
+            rows = conn.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ?", (run_id,))
+            row = rows.fetchone()
+            if row is None:
+                return None
+            run = codec.decode_run(*row)
+            updated = replace(run, timeline=edit(run))  # an exception rolls back
+            conn.execute(
+                "UPDATE runs SET record = ?, ends_at = ? WHERE id = ?",
+                (codec.encode_run(updated), updated.timeline.ends_at, run_id),
+            )
+            return updated
 
-    def of_workflow(self, workspace: str, workflow_id: str) -> list[Run]:
-        return self._runs(
-            "WHERE workspace = ? AND workflow_id = ? ORDER BY created_at DESC, seq DESC",
-            workspace,
-            workflow_id,
-        )
+        found: Run | None = self._db.transaction(steps)
+        return found
 
-    def page(self, workspace: str, offset: int, limit: int) -> tuple[list[Run], int]:
+    async def page(
+        self, workspace: str, offset: int, limit: int, workflow_id: str | None = None
+    ) -> tuple[list[Run], int]:
+        where, args = "WHERE workspace = ?", [workspace]
+        if workflow_id is not None:
+            where, args = where + " AND workflow_id = ?", [*args, workflow_id]
         runs = self._runs(
-            "WHERE workspace = ? ORDER BY created_at DESC, seq DESC LIMIT ? OFFSET ?",
-            workspace,
-            limit,
-            offset,
+            f"{where} ORDER BY created_at DESC, seq DESC LIMIT ? OFFSET ?", *args, limit, offset
         )
-        total = self._db.query("SELECT COUNT(*) FROM runs WHERE workspace = ?", workspace)
+        total = self._db.query(f"SELECT COUNT(*) FROM runs {where}", *args)
         return runs, int(total[0][0])
 
-    def __len__(self) -> int:
+    async def count(self) -> int:
         return int(self._db.query("SELECT COUNT(*) FROM runs")[0][0])
 
-    def evict_finished(
-        self, count: int, now_of: Callable[[str], float], keep: frozenset[str] = frozenset()
-    ) -> list[Run]:
-        rows = self._db.query(
-            "SELECT id, workspace, ends_at FROM runs WHERE ends_at IS NOT NULL"
-            " ORDER BY ends_at, seq LIMIT ?",
-            count * 4,
-        )
-        chosen = [
-            run_id
-            for run_id, workspace, ends in rows
-            if ends <= now_of(workspace) and run_id not in keep
-        ][:count]
-        gone = [run for run_id in chosen if (run := self.find(run_id)) is not None]
-        for run in gone:
-            self._db.write("DELETE FROM runs WHERE id = ?", run.id)
+    async def evict_finished(self, count: int, before: float) -> list[Run]:
+        def steps(conn: sqlite3.Connection) -> list[Run]:
+            rows = conn.execute(
+                f"SELECT {_RUN_COLUMNS} FROM runs WHERE ends_at <= ?"
+                " AND id NOT IN (SELECT run_id FROM expected) ORDER BY ends_at, seq LIMIT ?",
+                (before, count),
+            ).fetchall()
+            gone = [codec.decode_run(*row) for row in rows]
+            conn.executemany("DELETE FROM runs WHERE id = ?", [(run.id,) for run in gone])
+            return gone
+
+        gone: list[Run] = self._db.transaction(steps)
         return gone
 
-    def clear(self, workspace: str | None = None) -> None:
+    async def clear(self, workspace: str | None = None) -> None:
         if workspace is None:
             self._db.write("DELETE FROM runs")
         else:
@@ -232,26 +198,40 @@ class SqliteRunStore:
 
 # --- webhook outbox ---------------------------------------------------------------------
 
-
-def _attempts(raw: str) -> list[Attempt]:
-    return [Attempt(**a) for a in json.loads(raw)]
+_INFINITY = 1e308  # a paused run's end: not known yet (SQLite has no infinity literal)
 
 
 class SqliteOutbox:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def expect(self, workspace: str, run_id: str) -> None:
+    async def expect(self, workspace: str, run_id: str, ends_at: float | None) -> None:
         self._db.write(
-            "INSERT OR IGNORE INTO expected (run_id, workspace) VALUES (?, ?)", run_id, workspace
+            "INSERT OR REPLACE INTO expected (run_id, workspace, ends_at) VALUES (?, ?, ?)",
+            run_id,
+            workspace,
+            _INFINITY if ends_at is None else ends_at,
         )
 
-    def expected(self) -> list[tuple[str, str]]:
-        return [
-            (ws, run_id) for run_id, ws in self._db.query("SELECT run_id, workspace FROM expected")
-        ]
+    async def reschedule(self, run_id: str, ends_at: float | None) -> None:
+        end = _INFINITY if ends_at is None else ends_at
+        self._db.write("UPDATE expected SET ends_at = ? WHERE run_id = ?", end, run_id)
 
-    def start(self, delivery: Delivery, lease_s: float) -> bool:
+    async def due(self, until: float, limit: int) -> list[tuple[str, str]]:
+        rows = self._db.query(
+            "SELECT workspace, run_id FROM expected WHERE ends_at <= ? ORDER BY ends_at LIMIT ?",
+            until,
+            limit,
+        )
+        return [(ws, run_id) for ws, run_id in rows]
+
+    async def next_end(self, after: float) -> float | None:
+        rows = self._db.query(
+            "SELECT MIN(ends_at) FROM expected WHERE ends_at > ? AND ends_at < ?", after, _INFINITY
+        )
+        return None if rows[0][0] is None else float(rows[0][0])
+
+    async def start(self, delivery: Delivery, lease_s: float) -> bool:
         def claim(conn: sqlite3.Connection) -> bool:
             if (
                 conn.execute("DELETE FROM expected WHERE run_id = ?", (delivery.run_id,)).rowcount
@@ -275,24 +255,25 @@ class SqliteOutbox:
             )
             return True
 
-        return self._db.transaction(claim)
+        done: bool = self._db.transaction(claim)
+        return done
 
-    def drop(self, run_id: str) -> None:
+    async def drop(self, run_id: str) -> None:
         self._db.write("DELETE FROM expected WHERE run_id = ?", run_id)
 
-    def save(self, delivery: Delivery, lease_s: float) -> None:
+    async def save(self, delivery: Delivery, lease_s: float) -> None:
         self._db.write(
             "UPDATE deliveries SET state = ?, attempts = ?, lease_until = ? WHERE id = ?",
             delivery.state,
-            json.dumps([a.as_json() for a in delivery.attempts]),
+            codec.encode_attempts(delivery.attempts),
             time.time() + lease_s,
             delivery.id,
         )
 
-    def orphans(self, lease_s: float) -> list[Delivery]:
+    async def orphans(self, lease_s: float) -> list[Delivery]:
         now = time.time()
         taken = []
-        for delivery in self._pending():
+        for delivery in self._decoded("WHERE state = 'pending' AND lease_until < ?", now):
             claimed = self._db.write(
                 "UPDATE deliveries SET lease_until = ?"
                 " WHERE id = ? AND state = 'pending' AND lease_until < ?",
@@ -304,20 +285,17 @@ class SqliteOutbox:
                 taken.append(delivery)
         return taken
 
-    def _pending(self) -> list[Delivery]:
-        return self._decoded("WHERE state = 'pending'")
-
     def _decoded(self, where: str, *args: Any) -> list[Delivery]:
         rows = self._db.query(
             f"SELECT id, run_id, workspace, url, body, state, attempts FROM deliveries {where}",
             *args,
         )
         return [
-            Delivery(id_, run_id, ws, url, bytes(body), state, _attempts(attempts))
+            Delivery(id_, run_id, ws, url, bytes(body), state, codec.decode_attempts(attempts))
             for id_, run_id, ws, url, body, state, attempts in rows
         ]
 
-    def deliveries(self, workspace: str | None = None) -> list[Delivery]:
+    async def deliveries(self, workspace: str | None = None) -> list[Delivery]:
         if workspace is None:
             found = self._decoded("ORDER BY seq DESC LIMIT ?", LOG_SIZE)
         else:
@@ -326,7 +304,7 @@ class SqliteOutbox:
             )
         return found[::-1]
 
-    def forget(self, workspace: str | None = None) -> None:
+    async def forget(self, workspace: str | None = None) -> None:
         if workspace is None:
             self._db.write("DELETE FROM expected")
         else:
@@ -357,29 +335,148 @@ class SqliteAnchor:
         )
 
 
-class SqliteOffsets(MutableMapping[str, float]):
-    """Per-workspace clock offsets, as a mapping backed by the state file."""
+class SqliteTime:
+    """The clock's anchor and the offsets in the file; each change one transaction (the
+    machine's wall clock is shared by every process that can open the file)."""
 
+    def __init__(self, db: Database, clock: SimClock) -> None:
+        self._db = db
+        self.clock = clock
+
+    def _offset(self, workspace: str | None) -> float:
+        if workspace is None:
+            return 0.0
+        rows = self._db.query("SELECT seconds FROM offsets WHERE workspace = ?", workspace)
+        return float(rows[0][0]) if rows else 0.0
+
+    async def read(self, workspace: str | None = None) -> Reading:
+        return self.clock.reading(self._offset(workspace))
+
+    async def advance(self, seconds: float, workspace: str | None = None) -> None:
+        if seconds < 0:
+            raise ValueError("a clock cannot go back")
+        if workspace is None:
+            self._db.transaction(lambda _conn: self.clock.advance(seconds))
+            return
+        self._db.write(
+            "INSERT INTO offsets (workspace, seconds) VALUES (?, ?)"
+            " ON CONFLICT (workspace) DO UPDATE SET seconds = seconds + excluded.seconds",
+            workspace,
+            seconds,
+        )
+
+    async def freeze(self, frozen: bool) -> None:
+        self._db.transaction(lambda _conn: self.clock.freeze(frozen))
+
+    async def set_speed(self, speed: float) -> None:
+        self._db.transaction(lambda _conn: self.clock.set_speed(speed))
+
+    async def max_offset(self) -> float:
+        rows = self._db.query("SELECT MAX(seconds) FROM offsets")
+        return float(rows[0][0] or 0.0)
+
+    async def clear(self, workspace: str | None = None) -> None:
+        if workspace is None:
+            self._db.write("DELETE FROM offsets")
+        else:
+            self._db.write("DELETE FROM offsets WHERE workspace = ?", workspace)
+
+
+# --- faults, journal, stream slots -------------------------------------------------------
+
+
+class SqliteFaults:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def __getitem__(self, workspace: str) -> float:
-        rows = self._db.query("SELECT seconds FROM offsets WHERE workspace = ?", workspace)
-        if not rows:
-            raise KeyError(workspace)
-        return float(rows[0][0])
+    async def rules(self) -> list[FaultRule]:
+        rows = self._db.query("SELECT rule FROM faults ORDER BY seq")
+        return [codec.decode_rule(row[0]) for row in rows]
 
-    def __setitem__(self, workspace: str, seconds: float) -> None:
+    async def add(self, rule: FaultRule) -> None:
         self._db.write(
-            "INSERT OR REPLACE INTO offsets (workspace, seconds) VALUES (?, ?)", workspace, seconds
+            "INSERT OR REPLACE INTO faults (scope, seq, rule)"
+            " VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM faults), ?)",
+            rule.scope,
+            codec.encode_rule(rule),
         )
 
-    def __delitem__(self, workspace: str) -> None:
-        if not self._db.write("DELETE FROM offsets WHERE workspace = ?", workspace):
-            raise KeyError(workspace)
+    async def clear(self, workspace: str | None = None) -> None:
+        if workspace is None:
+            self._db.write("DELETE FROM faults")
+        else:
+            self._db.write("DELETE FROM faults WHERE scope LIKE ?", f"{workspace}|%")
 
-    def __iter__(self) -> Iterator[str]:
-        return iter([row[0] for row in self._db.query("SELECT workspace FROM offsets")])
 
-    def __len__(self) -> int:
-        return int(self._db.query("SELECT COUNT(*) FROM offsets")[0][0])
+class SqliteJournal:
+    def __init__(self, db: Database, size: int = JOURNAL_SIZE) -> None:
+        self._db = db
+        self._size = size
+
+    async def note(self, entry: Entry) -> None:
+        seq = self._db.insert(
+            "INSERT INTO journal (workspace, entry) VALUES (?, ?)",
+            entry.group_id,
+            codec.encode_entry(entry),
+        )
+        if seq % 100 == 0:  # trim now and then, not on every call
+            self._db.write("DELETE FROM journal WHERE seq <= ?", seq - self._size)
+
+    async def of(self, workspace: str | None) -> list[Entry]:
+        if workspace is None:
+            rows = self._db.query("SELECT entry FROM journal ORDER BY seq DESC LIMIT ?", self._size)
+        else:
+            rows = self._db.query(
+                "SELECT entry FROM journal WHERE workspace = ? ORDER BY seq DESC LIMIT ?",
+                workspace,
+                self._size,
+            )
+        return [codec.decode_entry(row[0]) for row in reversed(rows)]
+
+    async def clear(self, workspace: str | None = None) -> None:
+        if workspace is None:
+            self._db.write("DELETE FROM journal")
+        else:
+            self._db.write("DELETE FROM journal WHERE workspace = ?", workspace)
+
+
+class SqliteSlots:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def acquire(self, cap: int) -> str | None:
+        token = uuid.uuid4().hex
+
+        def steps(conn: sqlite3.Connection) -> bool:
+            now = time.time()
+            conn.execute("DELETE FROM slots WHERE until < ?", (now,))
+            if conn.execute("SELECT COUNT(*) FROM slots").fetchone()[0] >= cap:
+                return False
+            conn.execute("INSERT INTO slots VALUES (?, ?)", (token, now + SLOT_LEASE_S))
+            return True
+
+        return token if self._db.transaction(steps) else None
+
+    async def renew(self, token: str) -> None:
+        until = time.time() + SLOT_LEASE_S
+        self._db.write("UPDATE slots SET until = ? WHERE token = ?", until, token)
+
+    async def release(self, token: str) -> None:
+        self._db.write("DELETE FROM slots WHERE token = ?", token)
+
+
+def open_sqlite(path: Path, settings: Settings) -> Backend:
+    db = Database(path)
+    return Backend(
+        runs=SqliteRuns(db),
+        outbox=SqliteOutbox(db),
+        time=SqliteTime(db, process_clock(settings, SqliteAnchor(db))),
+        faults=SqliteFaults(db),
+        journal=SqliteJournal(db),
+        # Unseeded: restarts and other workers would repeat a seeded sequence.
+        ids=MemoryIds(None),
+        slots=SqliteSlots(db),
+        changes=Changes(poll_s=0.25),  # other processes change the file without telling us
+        shared=True,
+        unavailable=(sqlite3.OperationalError,),  # e.g. locked past the 10 s busy timeout
+    )

@@ -32,3 +32,7 @@ async def send_json(
         }
     )
     await send({"type": "http.response.body", "body": raw})
+
+
+# With shared state (several processes), which one served; the gate adds it.
+WORKER_HEADER = "X-Mock-Worker"

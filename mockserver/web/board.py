@@ -63,17 +63,19 @@ class Board:
     def __init__(self, state: MockState) -> None:
         self._state = state
 
-    def overview(self, workspace: str, offset: int, limit: int) -> JSON:
+    async def overview(self, workspace: str, offset: int, limit: int) -> JSON:
         """One page of the workspace's runs (newest first), its clock, journal, faults and
         webhook counts."""
         state = self._state
-        now = state.now(workspace)
-        runs, total = state.store.page(workspace, offset, limit)
-        deliveries = state.outbox.deliveries(workspace)
-        journal = state.journal.of(workspace)[-JOURNAL_SHOWN:]
+        clock = await state.reading(workspace)
+        now = clock.now
+        runs, total = await state.runs.page(workspace, offset, limit)
+        deliveries = await state.outbox.deliveries(workspace)
+        journal = (await state.backend.journal.of(workspace))[-JOURNAL_SHOWN:]
+        rules = await state.backend.faults.rules()
         return {
             "workspace": workspace,
-            "clock": clock_view(state, workspace),
+            "clock": clock_view(clock),
             "runs": {
                 "items": [_summary(run, now) for run in runs],
                 "total": total,
@@ -81,9 +83,7 @@ class Board:
                 "limit": limit,
             },
             "journal": [entry.as_json() for entry in reversed(journal)],
-            "faults": [
-                rule.as_json() for rule in state.faults.rules if rule.workspace in (None, workspace)
-            ],
+            "faults": [rule.as_json() for rule in rules if rule.workspace in (None, workspace)],
             "webhooks": {
                 "deliveries": len(deliveries),
                 "failed": sum(1 for d in deliveries if d.state == "failed"),
@@ -91,26 +91,25 @@ class Board:
             },
         }
 
-    def run(self, workspace: str, run_id: str) -> JSON | None:
+    async def run(self, workspace: str, run_id: str) -> JSON | None:
         """A run's views over time (past and planned), its released SSE events and its
         webhook deliveries with every attempt; None if the workspace has no such run."""
         state = self._state
-        run = state.store.get(workspace, run_id)
+        run = await state.runs.get(workspace, run_id)
         if run is None:
             return None
-        now = state.now(workspace)
+        now = await state.now(workspace)
         timeline = run.timeline
         events = event_log.run_events(run.id, timeline, now)
-        awaited = {run_id for _, run_id in state.outbox.expected()}
+        deliveries = [d for d in await state.outbox.deliveries(workspace) if d.run_id == run.id]
         return {
             **_summary(run, now),
             "callback_url": run.callback_url,
-            "webhook_awaited": run.id in awaited,
+            # Awaited: it will have a delivery, and none has started yet.
+            "webhook_awaited": run.callback_url is not None and not deliveries,
             "views": [_view(m, timeline, now) for m in timeline.moments],
             "events": [
                 {"id": e.id, "at": timestamp(e.at), "type": e.type, "data": e.data} for e in events
             ],
-            "deliveries": [
-                d.as_json() for d in state.outbox.deliveries(workspace) if d.run_id == run.id
-            ],
+            "deliveries": [d.as_json() for d in deliveries],
         }

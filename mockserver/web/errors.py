@@ -119,7 +119,13 @@ def _unexpected(_: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     return json_response(500, {"detail": "Internal mock error (see the server log)"})
 
 
-def install(app: Any) -> None:
+def _unavailable(_: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    logger.warning("state backend unavailable: %s", exc)
+    detail = "The mock's state store is unavailable; retry later"
+    return json_response(503, {"detail": detail}, {"Retry-After": "1"})
+
+
+def install(app: Any, unavailable: tuple[type[Exception], ...] = ()) -> None:
     app.add_error_handler(ValidationProblem, _validation)
     app.add_error_handler(ApiError, _api_error)
     app.add_error_handler(UnsupportedMediaTypeProblem, _media_type)
@@ -130,4 +136,6 @@ def install(app: Any) -> None:
     app.add_error_handler(NonConformingResponse, _nonconforming)
     for status in (404, 405):
         app.add_error_handler(status, _http)
+    for kind in unavailable:  # Redis down is nobody's mistake: 503, as the spec declares
+        app.add_error_handler(kind, _unavailable)
     app.add_error_handler(Exception, _unexpected)

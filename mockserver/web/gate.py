@@ -17,25 +17,27 @@ from starlette.middleware.cors import CORSMiddleware
 
 from mockserver.state import MockState
 from mockserver.web.admin import AdminGuard
-from mockserver.web.asgi import send_json
+from mockserver.web.asgi import WORKER_HEADER, send_json
 from mockserver.web.asked import asked_of
+from mockserver.web.journal import journal_entry
 from mockserver.web.landing import Landing
 from mockserver.web.limits import Refusal, RequestLimits
 from mockserver.web.methods import MethodGuard
 
 PUBLIC = "/v1/"
+_WORKER = WORKER_HEADER.lower().encode()
 
 
 class Gate:
     def __init__(self, app: Any, *, state: MockState, document: dict[str, Any]) -> None:
         settings = state.settings
         self.app = app
-        self.journal = state.journal
+        self.journal = state.backend.journal
         self.limits = RequestLimits(settings.max_body_bytes, settings.max_header_bytes)
         self.methods = MethodGuard(document["paths"])
         self.admin = AdminGuard(settings.admin_token) if settings.admin_token else None
-        # With worker processes (--state), which one served.
-        self.pid = str(os.getpid()).encode() if settings.state_path is not None else None
+        # With state shared by several processes, which one served.
+        self.pid = str(os.getpid()).encode() if state.backend.shared else None
         fallback = f"http://{settings.host}:{settings.port}"
         self.landing = Landing(app, document=document, fallback_origin=fallback)
         self.cors: Any = None
@@ -68,7 +70,7 @@ class Gate:
                 if pid is not None or vary:
                     headers = list(message.get("headers", ()))
                     if pid is not None:
-                        headers.append((b"x-mock-worker", pid))
+                        headers.append((_WORKER, pid))
                     if vary:
                         _add_vary_origin(headers)
                     message = {**message, "headers": headers}
@@ -82,8 +84,9 @@ class Gate:
         finally:
             # Only the public API is journaled: control calls would drown it.
             if public:
-                path = scope["path"]
-                self.journal.note(scope["method"], path, status, asked_of(scope).workspace)
+                workspace = asked_of(scope).workspace
+                entry = journal_entry(scope["method"], scope["path"], status, workspace)
+                await self.journal.note(entry)
 
     async def _guarded(self, scope: Any, receive: Any, send: Any) -> None:
         headers = scope["headers"]

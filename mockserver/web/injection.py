@@ -30,7 +30,7 @@ class FaultInjection:
         request = asked_of(scope)
         workspace = request.workspace
         faults = Faults.from_request(request.prefer.faults).over(
-            self.state.faults.effective(workspace, operation)
+            await self.state.faults_for(workspace, operation)
         )
         rng = self.state.fault_rng(workspace)
         delay = faults.latency_s(rng)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
@@ -21,7 +23,13 @@ from mockserver.core.ids import delivery_id
 from mockserver.core.models import Attempt, Delivery
 from mockserver.core.webhook_policy import DELIVERY_HEADER, SIGNATURE_HEADER, signature
 from mockserver.state import MockState
+from mockserver.web.asgi import WORKER_HEADER
 from mockserver.web.encoding import dumps
+
+logger = logging.getLogger("mockserver.webhooks")
+
+# Due runs handed over per look; more wait for the next look, at once.
+DUE_BATCH = 100
 
 
 def _wall() -> str:
@@ -54,6 +62,15 @@ class Dispatcher:
             await self._client.aclose()
 
     async def _run(self) -> None:
+        # A backend that went away (Redis restarting) must not end the dispatcher.
+        while True:
+            try:
+                await self._dispatch()
+            except self._state.backend.unavailable as exc:
+                logger.warning("webhook dispatcher: state unavailable (%s); retrying", exc)
+                await asyncio.sleep(1.0)
+
+    async def _dispatch(self) -> None:
         state = self._state
         lease = self._lease_s()
         loop = asyncio.get_running_loop()
@@ -61,35 +78,50 @@ class Dispatcher:
         while True:
             if loop.time() >= next_orphan_check:
                 # Deliveries left pending by a process that died (or by our own crash).
-                for delivery in state.outbox.orphans(lease):
-                    self._send(delivery, state.faults.effective(delivery.workspace, WEBHOOK))
+                for delivery in await state.outbox.orphans(lease):
+                    self._send(delivery, await state.faults_for(delivery.workspace, WEBHOOK))
                 next_orphan_check = loop.time() + lease / 2
-            waits: list[float] = [lease / 2] if state.settings.state_path is not None else []
-            for workspace, run_id in state.outbox.expected():
-                run = state.store.get(workspace, run_id)
-                if run is None:
-                    state.outbox.drop(run_id)
-                    continue
-                now = state.now(workspace)
-                snap = run.timeline.snapshot_at(now)
-                if not snap.terminal:
-                    due = run.timeline.next_moment_after(now)
-                    real = None if due is None else state.clock.real_delay(due - now)
-                    if real is not None:
-                        waits.append(real)
-                    continue
-                workflow = state.catalogue.get(run.workflow_id)
-                if workflow is None or run.callback_url is None:
-                    state.outbox.drop(run_id)
-                    continue
-                body = dumps(render.webhook_payload(run, workflow, snap))
-                delivery = Delivery(delivery_id(run.id), run.id, workspace, run.callback_url, body)
-                if state.outbox.start(delivery, lease):
-                    faults = Faults.from_request(run.faults).over(
-                        state.faults.effective(workspace, WEBHOOK)
-                    )
-                    self._send(delivery, faults)
+            # Shared: others may die holding deliveries; look for orphans on time.
+            waits: list[float] = [lease / 2] if state.backend.shared else []
+            clock = await state.reading()
+            # Ends are stored on each workspace's clock: the most advanced one bounds them.
+            until = clock.now + await state.backend.time.max_offset()
+            due = await state.outbox.due(until, DUE_BATCH)
+            if len(due) == DUE_BATCH:
+                waits.append(0.0)  # more are due: come back at once
+            for workspace, run_id in due:
+                wait = await self._hand_over(workspace, run_id, lease)
+                if wait is not None:
+                    waits.append(wait)
+            later = await state.outbox.next_end(after=until)
+            if later is not None and (real := clock.real_delay(later - until)) is not None:
+                waits.append(real)
             await state.changes.wait(min(waits) if waits else None)
+
+    async def _hand_over(self, workspace: str, run_id: str, lease: float) -> float | None:
+        """Start the delivery of a run that ended; else the real seconds until it does."""
+        state = self._state
+        run = await state.runs.get(workspace, run_id)
+        if run is None or run.callback_url is None:
+            await state.outbox.drop(run_id)
+            return None
+        clock = await state.reading(workspace)
+        snap = run.timeline.snapshot_at(clock.now)
+        if not snap.terminal:  # its workspace's clock is behind the most advanced one
+            due = run.timeline.next_moment_after(clock.now)
+            return None if due is None else clock.real_delay(due - clock.now)
+        workflow = state.catalogue.get(run.workflow_id)
+        if workflow is None:
+            await state.outbox.drop(run_id)
+            return None
+        body = dumps(render.webhook_payload(run, workflow, snap))
+        delivery = Delivery(delivery_id(run.id), run.id, workspace, run.callback_url, body)
+        if await state.outbox.start(delivery, lease):
+            faults = Faults.from_request(run.faults).over(
+                await state.faults_for(workspace, WEBHOOK)
+            )
+            self._send(delivery, faults)
+        return None
 
     def _lease_s(self) -> float:
         return self._state.settings.webhook_lease_s
@@ -100,7 +132,7 @@ class Dispatcher:
         end = asyncio.get_running_loop().time() + seconds
         while (left := end - asyncio.get_running_loop().time()) > 0:
             await asyncio.sleep(min(left, lease / 3))
-            self._state.outbox.save(delivery, lease)
+            await self._state.outbox.save(delivery, lease)
 
     def _send(self, delivery: Delivery, faults: Faults) -> None:
         task = asyncio.create_task(self._deliver(delivery, faults))
@@ -117,6 +149,9 @@ class Dispatcher:
             "User-Agent": "noxus-runs-mock",
             DELIVERY_HEADER: delivery.id,
         }
+        if self._state.backend.shared:
+            # Which process sent it (replicas and workers share deliveries), like on answers.
+            headers[WORKER_HEADER] = str(os.getpid())
         if settings.webhook_secret:
             headers[SIGNATURE_HEADER] = signature(settings.webhook_secret, delivery.body)
         if faults.webhook_delay_s:
@@ -136,18 +171,18 @@ class Dispatcher:
                     attempt.status_code = response.status_code
                     if response.is_success:
                         delivery.state = "delivered"
-                        outbox.save(delivery, lease)
+                        await outbox.save(delivery, lease)
                         await self._duplicate(delivery, headers, faults.webhook_duplicates or 0)
                         return
                 except httpx.HTTPError as exc:
                     attempt.error = (
                         f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
                     )
-            outbox.save(delivery, lease)
+            await outbox.save(delivery, lease)
             if number < settings.webhook_max_attempts:
                 await self._pause(delivery, settings.webhook_backoff_s * 2 ** (number - 1))
         delivery.state = "failed"
-        outbox.save(delivery, lease)
+        await outbox.save(delivery, lease)
 
     async def _duplicate(self, delivery: Delivery, headers: dict[str, str], copies: int) -> None:
         """Injected fault: send the delivered body again, same delivery id."""
@@ -163,10 +198,12 @@ class Dispatcher:
 
 @contextlib.asynccontextmanager
 async def running(state: MockState) -> AsyncIterator[None]:
-    """The app lifespan: the dispatcher runs while the app serves."""
+    """The app lifespan: the backend is open and the dispatcher runs while the app serves."""
+    await state.backend.start()
     dispatcher = Dispatcher(state)
     await dispatcher.start()
     try:
         yield
     finally:
         await dispatcher.stop()
+        await state.backend.close()

@@ -13,14 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from connexion import request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from mockserver.core.ids import workspace_of
 from mockserver.state import MockState
+from mockserver.web import sse
 from mockserver.web.board import Board
 from mockserver.web.encoding import dumps
 from mockserver.web.errors import ApiError
-from mockserver.web.handlers.events import HEADERS
 
 UI_DIR = Path(__file__).resolve().parent.parent / "ui"
 ASSETS = {
@@ -44,7 +44,6 @@ class Dashboard:
         self._state = state
         self._board = Board(state)
         self._files = {name: (UI_DIR / name).read_bytes() for name in ASSETS}
-        self._open = 0
 
     def _file(self, name: str) -> Response:
         return Response(
@@ -59,31 +58,21 @@ class Dashboard:
         return self._file(name)  # the spec's enum admits only the shipped names
 
     async def overview(self, offset: int = 0, limit: int = 50) -> dict[str, Any]:
-        return self._board.overview(_workspace(), offset, limit)
+        return await self._board.overview(_workspace(), offset, limit)
 
     async def run(self, run_id: str) -> dict[str, Any]:
-        found = self._board.run(_workspace(), run_id)
+        found = await self._board.run(_workspace(), run_id)
         if found is None:
             raise ApiError(404, "Run not found")
         return found
 
     async def stream(
         self, offset: int = 0, limit: int = 50, run_id: str | None = None
-    ) -> StreamingResponse:
-        if self._open >= self._state.settings.max_streams:
-            raise ApiError(503, "Too many open event streams; retry later", retry_after=1)
-        body = self._frames(_workspace(), offset, limit, run_id)
-        return StreamingResponse(body, media_type="text/event-stream", headers=HEADERS)
-
-    async def _frames(
-        self, workspace: str, offset: int, limit: int, run_id: str | None
-    ) -> AsyncIterator[bytes]:
-        self._open += 1
-        try:
-            async for frame in self._updates(workspace, offset, limit, run_id):
-                yield frame
-        finally:
-            self._open -= 1  # on a client disconnect too
+    ) -> sse.HeldStream:
+        # The same cap as the runs' event streams: together they hold at most max_streams.
+        token = await sse.hold_slot(self._state)
+        body = self._updates(_workspace(), offset, limit, run_id)
+        return sse.HeldStream(body, self._state.backend.slots, token)
 
     async def _updates(
         self, workspace: str, offset: int, limit: int, run_id: str | None
@@ -92,8 +81,9 @@ class Dashboard:
         last_seen = b""
         sent_at = float("-inf")
         while True:
-            board = self._board.overview(workspace, offset, limit)
-            update = {"board": board, "run": self._board.run(workspace, run_id) if run_id else None}
+            board = await self._board.overview(workspace, offset, limit)
+            run = await self._board.run(workspace, run_id) if run_id else None
+            update = {"board": board, "run": run}
             # The clock's reading changes on every look; only the rest decides "changed".
             now = board["clock"].pop("now")
             seen = dumps(update)

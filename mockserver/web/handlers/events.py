@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from connexion import request
-from starlette.responses import StreamingResponse
 
 from mockserver.core import event_log
 from mockserver.core.faults import Faults
@@ -22,40 +21,28 @@ from mockserver.web import sse
 from mockserver.web.asked import asked_of
 from mockserver.web.errors import ApiError
 
-HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-
 
 class RunEvents:
     def __init__(self, state: MockState) -> None:
         self._state = state
-        self._open = 0
 
     async def stream(self, run_id: str, user: str, etag: str | None = None) -> Any:
         workspace = workspace_of(user)
-        if self._state.store.get(workspace, run_id) is None:
+        state = self._state
+        if await state.runs.get(workspace, run_id) is None:
             raise ApiError(404, "Run not found")
-        if self._open >= self._state.settings.max_streams:
-            raise ApiError(503, "Too many open event streams; retry later", retry_after=1)
         # The standard header wins over the query parameter when both are given.
         resume = event_log.parse_event_id(request.headers.get("last-event-id") or etag)
         prefs = asked_of(request.scope).prefer
         asked = Faults.from_request(prefs.faults)
-        cut = asked.over(self._state.faults.effective(workspace, "getRunEvents")).sse_cut_after
-        body = self._frames(workspace, run_id, resume, cut)
-        headers = dict(HEADERS)
+        cut = asked.over(await state.faults_for(workspace, "getRunEvents")).sse_cut_after
+        token = await sse.hold_slot(state)
+        response = sse.HeldStream(
+            self._released(workspace, run_id, resume, cut), state.backend.slots, token
+        )
         if applied := prefs.applied_of("latency", "sse_cut"):
-            headers["Preference-Applied"] = ", ".join(applied)
-        return StreamingResponse(body, media_type="text/event-stream", headers=headers)
-
-    async def _frames(
-        self, workspace: str, run_id: str, last_id: tuple[int, int] | None, cut_after: int | None
-    ) -> AsyncIterator[bytes]:
-        self._open += 1
-        try:
-            async for chunk in self._released(workspace, run_id, last_id, cut_after):
-                yield chunk
-        finally:
-            self._open -= 1  # runs on completion and on client disconnect alike
+            response.headers["Preference-Applied"] = ", ".join(applied)
+        return response
 
     async def _released(
         self, workspace: str, run_id: str, last_id: tuple[int, int] | None, cut_after: int | None
@@ -66,10 +53,11 @@ class RunEvents:
         sent = 0
         cursor = event_log.EventCursor(run_id)
         while True:
-            run = state.store.get(workspace, run_id)
+            run = await state.runs.get(workspace, run_id)
             if run is None:  # reset under our feet
                 return
-            now = state.now(workspace)
+            clock = await state.reading(workspace)
+            now = clock.now
             for event in event_log.after(cursor.released(run.timeline, now), last_id):
                 if cut_after is not None and sent >= cut_after:
                     return  # injected fault: the connection drops mid-run
@@ -84,5 +72,5 @@ class RunEvents:
                 quiet_since = time.monotonic()
             until_ping = keepalive - (time.monotonic() - quiet_since)
             due = run.timeline.next_moment_after(now)
-            real = None if due is None else state.clock.real_delay(due - now)
+            real = None if due is None else clock.real_delay(due - now)
             await state.changes.wait(until_ping if real is None else min(real, until_ping))

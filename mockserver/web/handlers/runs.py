@@ -9,14 +9,15 @@ from connexion import request
 
 from mockserver.core import render
 from mockserver.core.ids import workspace_of
-from mockserver.core.lifecycle import IllegalMove
 from mockserver.core.models import Run
 from mockserver.core.planning import plan, select_nodes
 from mockserver.core.webhook_policy import webhook_allowed
 from mockserver.core.workflows import Workflow
 from mockserver.state import MockState
 from mockserver.web.asked import asked_of
+from mockserver.web.change import change_run
 from mockserver.web.errors import ApiError, ErrorItem, ValidationProblem
+from mockserver.web.journal import journal_entry
 
 Response = tuple[dict[str, Any], int, dict[str, str]] | dict[str, Any]
 
@@ -31,28 +32,31 @@ class Runs:
             raise ApiError(404, f"Workflow {workflow_id} not found")
         return workflow
 
-    def _run(self, user: str, run_id: str, workflow_id: str | None = None) -> Run:
-        run = self._state.store.get(workspace_of(user), run_id)
+    async def _run(self, user: str, run_id: str, workflow_id: str | None = None) -> Run:
+        run = await self._state.runs.get(workspace_of(user), run_id)
         if run is None or (workflow_id is not None and run.workflow_id != workflow_id):
             raise ApiError(404, "Run not found")
         return run
 
-    def _make_room(self) -> None:
+    async def _make_room(self) -> None:
         """Keep the store under its cap by evicting finished runs, journaling each."""
         state = self._state
-        if len(state.store) < state.settings.max_runs:
+        if await state.runs.count() < state.settings.max_runs:
             return
-        batch = max(1, state.settings.max_runs // 100)  # amortise the scan
-        awaiting_webhook = frozenset(run_id for _, run_id in state.outbox.expected())
-        for run in state.store.evict_finished(batch, state.now, awaiting_webhook):
-            state.journal.note("EVICT", f"/v1/runs/{run.id}", 410, run.workspace)
-        if len(state.store) >= state.settings.max_runs:
+        batch = max(1, state.settings.max_runs // 100)  # amortise the eviction
+        # Offsets only move a workspace forward: what ended by the global now has ended.
+        before = await state.now()
+        for run in await state.runs.evict_finished(batch, before):
+            await state.backend.journal.note(
+                journal_entry("EVICT", f"/v1/runs/{run.id}", 410, run.workspace)
+            )
+        if await state.runs.count() >= state.settings.max_runs:
             msg = "The mock holds its maximum of unfinished runs; retry later"
             raise ApiError(503, msg, retry_after=5)
 
-    def _create(
+    async def _create(
         self, workflow_id: str, body: dict[str, Any], user: str
-    ) -> tuple[Run, dict[str, str]]:
+    ) -> tuple[Run, float, dict[str, str]]:
         state = self._state
         workspace = workspace_of(user)
         workflow = self._workflow(workflow_id)
@@ -60,7 +64,7 @@ class Runs:
         if callback and not webhook_allowed(callback, state.settings.webhook_allow):
             msg = "Webhook host is not allowed by this mock (--webhook-allow)"
             raise ValidationProblem([ErrorItem(["body", "callback_url"], msg, "value_error")])
-        self._make_room()
+        await self._make_room()
         node_ids = body.get("node_ids")
         selected, unknown = select_nodes(workflow, node_ids, body.get("single_node_id"))
         if unknown:
@@ -80,10 +84,11 @@ class Runs:
                     prefs, applied=tuple(a for a in prefs.applied if not a.startswith(key))
                 )
         scenario = asked.over(workflow.scenario_for(body)).over(state.default_scenario)
-        timeline = plan(workflow, selected, created_at=state.now(workspace), scenario=scenario)
-        run = state.store.add(
+        now = await state.now(workspace)
+        timeline = plan(workflow, selected, created_at=now, scenario=scenario)
+        run = await state.runs.add(
             Run(
-                id=state.ids(workspace).new(),
+                id=await state.backend.ids.new(workspace),
                 workspace=workspace,
                 workflow_id=workflow_id,
                 input=body["input"],
@@ -96,22 +101,22 @@ class Runs:
             )
         )
         if run.callback_url:
-            state.outbox.expect(run.workspace, run.id)
+            await state.outbox.expect(run.workspace, run.id, run.timeline.ends_at)
             state.changes.notify()  # the webhook dispatcher learns of the new run
         headers = {"Preference-Applied": ", ".join(prefs.applied)} if prefs.applied else {}
-        return run, headers
+        return run, now, headers
 
     def _view(
-        self, run: Run, *, output_only: bool = False, use_output_ids: bool = False
+        self, run: Run, now: float, *, output_only: bool = False, use_output_ids: bool = False
     ) -> dict[str, Any]:
         workflow = self._workflow(run.workflow_id)
-        snap = run.timeline.snapshot_at(self._state.now(run.workspace))
+        snap = run.timeline.snapshot_at(now)
         body = render.run_output if output_only else render.simplified_run
         return body(run, workflow, snap, by_id=use_output_ids)
 
     async def create(self, workflow_id: str, body: dict[str, Any], user: str) -> Response:
-        run, headers = self._create(workflow_id, body, user)
-        return self._view(run), 200, headers
+        run, now, headers = await self._create(workflow_id, body, user)
+        return self._view(run, now), 200, headers
 
     async def create_sync(
         self,
@@ -121,19 +126,21 @@ class Runs:
         output_only: bool = False,
         use_output_ids: bool = False,
     ) -> Response:
-        run, headers = self._create(workflow_id, body, user)
+        run, now, headers = await self._create(workflow_id, body, user)
         state = self._state
-        deadline = state.now(run.workspace) + state.settings.sync_cap_s
+        deadline = now + state.settings.sync_cap_s
         # Sleep until the run's next moment (or the cap); a stop, a resume or a clock
         # move wakes us early to look again.
         while True:
-            run = self._run(user, run.id)
-            now = state.now(run.workspace)
+            run = await self._run(user, run.id)
+            clock = await state.reading(run.workspace)
+            now = clock.now
             if run.timeline.snapshot_at(now).terminal or now >= deadline:
                 break
             due = run.timeline.next_moment_after(now)
-            await state.changes.wait(state.clock.real_delay(min(due or deadline, deadline) - now))
-        return self._view(run, output_only=output_only, use_output_ids=use_output_ids), 200, headers
+            await state.changes.wait(clock.real_delay(min(due or deadline, deadline) - now))
+        view = self._view(run, now, output_only=output_only, use_output_ids=use_output_ids)
+        return view, 200, headers
 
     async def poll(
         self,
@@ -143,12 +150,13 @@ class Runs:
         output_only: bool = False,
         use_output_ids: bool = False,
     ) -> Response:
-        run = self._run(user, run_id, workflow_id)
-        return self._view(run, output_only=output_only, use_output_ids=use_output_ids)
+        run = await self._run(user, run_id, workflow_id)
+        now = await self._state.now(run.workspace)
+        return self._view(run, now, output_only=output_only, use_output_ids=use_output_ids)
 
     async def get_by_id(self, run_id: str, user: str) -> Response:
-        run = self._run(user, run_id)
-        return render.run_no_io(run, run.timeline.snapshot_at(self._state.now(run.workspace)))
+        run = await self._run(user, run_id)
+        return render.run_no_io(run, run.timeline.snapshot_at(await self._state.now(run.workspace)))
 
     async def list(
         self,
@@ -159,18 +167,17 @@ class Runs:
         page_size: int | None = None,
     ) -> Response:
         self._workflow(workflow_id)
-        runs = self._state.store.of_workflow(workspace_of(user), workflow_id)
+        workspace = workspace_of(user)
         size = size or page_size or 50
-        chosen = runs[(page - 1) * size : page * size]
-        items = [self._view(run) for run in chosen]
-        return render.page(items, total=len(runs), page=page, size=size)
+        chosen, total = await self._state.runs.page(
+            workspace, (page - 1) * size, size, workflow_id=workflow_id
+        )
+        now = await self._state.now(workspace)
+        items = [self._view(run, now) for run in chosen]
+        return render.page(items, total=total, page=page, size=size)
 
     async def stop(self, run_id: str, user: str) -> Response:
-        run = self._run(user, run_id)
-        try:
-            timeline = run.timeline.stop(self._state.now(run.workspace))
-        except IllegalMove as exc:
-            raise ApiError(409, str(exc)) from exc
-        stopped = self._state.store.replace_timeline(run, timeline)
-        self._state.changes.notify()
-        return self._view(stopped)
+        run = await self._run(user, run_id)
+        now = await self._state.now(run.workspace)
+        stopped = await change_run(self._state, run.id, lambda found: found.timeline.stop(now))
+        return self._view(stopped, now)

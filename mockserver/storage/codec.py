@@ -1,0 +1,126 @@
+"""Records as JSON text, one codec for every backend that keeps them outside the process."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, fields
+from typing import Any
+
+from mockserver.core.faults import FaultRule, Faults, RequestFaults
+from mockserver.core.lifecycle import Moment, NodeChange, Snapshot, Timeline
+from mockserver.core.models import Attempt, Delivery, Entry, Run
+
+
+def _snapshot(raw: dict[str, Any]) -> Snapshot:
+    lists = ("executed", "running", "remaining", "skipped", "failed")
+    values: dict[str, Any] = {k: tuple(v) if k in lists else v for k, v in raw.items()}
+    return Snapshot(**values)
+
+
+def _moment(raw: dict[str, Any]) -> Moment:
+    changes = tuple(NodeChange(c["node_id"], c["status"]) for c in raw["changes"])
+    return Moment(raw["at"], _snapshot(raw["snapshot"]), changes)
+
+
+def encode_timeline(timeline: Timeline) -> dict[str, Any]:
+    return {
+        "created_at": timeline.created_at,
+        "moments": [asdict(m) for m in timeline.moments],
+        "continuation": [asdict(m) for m in timeline.continuation],
+    }
+
+
+def decode_timeline(raw: dict[str, Any]) -> Timeline:
+    return Timeline(
+        raw["created_at"],
+        tuple(_moment(m) for m in raw["moments"]),
+        tuple(_moment(m) for m in raw["continuation"]),
+    )
+
+
+def encode_run(run: Run) -> str:
+    """The run's record, without the columns a store indexes (id, workspace, workflow)."""
+    return json.dumps(
+        {
+            "input": run.input,
+            "node_ids": run.node_ids,
+            "single_node_id": run.single_node_id,
+            "workflow_version_id": run.workflow_version_id,
+            "callback_url": run.callback_url,
+            "faults": asdict(run.faults),
+            "timeline": encode_timeline(run.timeline),
+        }
+    )
+
+
+def decode_run(run_id: str, workspace: str, workflow_id: str, seq: int, record: str) -> Run:
+    raw = json.loads(record)
+    faults = raw["faults"]
+    if faults.get("latency_ms") is not None:
+        faults["latency_ms"] = tuple(faults["latency_ms"])
+    return Run(
+        id=run_id,
+        workspace=workspace,
+        workflow_id=workflow_id,
+        input=raw["input"],
+        timeline=decode_timeline(raw["timeline"]),
+        node_ids=tuple(raw["node_ids"]) if raw["node_ids"] is not None else None,
+        single_node_id=raw["single_node_id"],
+        workflow_version_id=raw["workflow_version_id"],
+        callback_url=raw["callback_url"],
+        faults=RequestFaults(**faults),
+        sequence=seq,
+    )
+
+
+def encode_attempts(attempts: list[Attempt]) -> str:
+    return json.dumps([a.as_json() for a in attempts])
+
+
+def decode_attempts(raw: str) -> list[Attempt]:
+    return [Attempt(**a) for a in json.loads(raw)]
+
+
+def encode_delivery(delivery: Delivery) -> str:
+    return json.dumps(
+        {
+            "id": delivery.id,
+            "run_id": delivery.run_id,
+            "workspace": delivery.workspace,
+            "url": delivery.url,
+            "body": delivery.body.decode(),
+            "state": delivery.state,
+            "attempts": [a.as_json() for a in delivery.attempts],
+        }
+    )
+
+
+def decode_delivery(raw: str | bytes) -> Delivery:
+    d = json.loads(raw)
+    attempts = [Attempt(**a) for a in d["attempts"]]
+    return Delivery(
+        d["id"], d["run_id"], d["workspace"], d["url"], d["body"].encode(), d["state"], attempts
+    )
+
+
+def encode_rule(rule: FaultRule) -> str:
+    faults = {f.name: getattr(rule.faults, f.name) for f in fields(rule.faults)}
+    return json.dumps(
+        {"workspace": rule.workspace, "operations": list(rule.operations), "faults": faults}
+    )
+
+
+def decode_rule(raw: str | bytes) -> FaultRule:
+    r = json.loads(raw)
+    faults = r["faults"]
+    if faults.get("latency_ms") is not None:
+        faults["latency_ms"] = tuple(faults["latency_ms"])
+    return FaultRule(r["workspace"], tuple(r["operations"]), Faults(**faults))
+
+
+def encode_entry(entry: Entry) -> str:
+    return json.dumps(entry.as_json())
+
+
+def decode_entry(raw: str | bytes) -> Entry:
+    return Entry(**json.loads(raw))
