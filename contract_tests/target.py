@@ -14,6 +14,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from typing import IO
 
 import httpx
 
@@ -25,20 +26,23 @@ class Target:
     base_url: str
     # the mock process when the suite started it, else None
     process: subprocess.Popen[bytes] | None = None
+    # the file its stderr goes to (closed with it)
+    log: IO[bytes] | None = None
 
     @property
     def is_own_mock(self) -> bool:
         return self.process is not None
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+        if self.log is not None:
+            self.log.close()
 
 
 def free_port() -> int:
@@ -58,7 +62,7 @@ def start_mock(timeout: float = 30) -> Target:
         stderr=log,
         start_new_session=True,  # its own process group: stopped with everything it spawned
     )
-    target = Target(f"http://127.0.0.1:{port}", process)
+    target = Target(f"http://127.0.0.1:{port}", process, log)
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -67,8 +71,8 @@ def start_mock(timeout: float = 30) -> Target:
         except httpx.TransportError:
             pass
         if process.poll() is not None or time.monotonic() > deadline:
-            target.stop()
             log.seek(0)
             errors = log.read().decode(errors="replace")
+            target.stop()
             raise RuntimeError(f"the mock did not start on port {port}:\n{errors}")
         time.sleep(0.05)
