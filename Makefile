@@ -40,7 +40,7 @@ redis-server:
 	@command -v redis-server >/dev/null || { $(APT_INSTALL) redis-server; }
 
 # pytest's generated-clients test needs the node tools too (check installs them).
-test: check redis-server
+test: check redis-server browser-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 	$(BIN)/contract-tests -q $(CONTRACT_ARGS)
 
@@ -98,3 +98,10 @@ bench-team: $(STAMP) bench-deps redis-server
 
 bench-quick: $(STAMP) bench-deps redis-server
 	timeout 1800 $(BIN)/python -m bench --quick $(BENCH_ARGS)
+
+# The dashboard's browser tests drive Debian's chromium through chromium-driver (selenium
+# comes with the dev extras).
+.PHONY: browser-deps
+browser-deps:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+		{ $(APT_INSTALL) chromium chromium-driver; }

@@ -5,12 +5,13 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 import httpx
 
 from contract_tests import sse
-from contract_tests.budget import RunBudget
+from contract_tests.budget import Pace, RunBudget
 from contract_tests.exchange import Exchange
 from contract_tests.sse import EventStream
 
@@ -28,8 +29,10 @@ class Api:
         workflow_id: str,
         run_input: dict[str, Any],
         timeout: float,
+        pace: Pace | None = None,
     ) -> None:
         self.base_url = base_url
+        self.pace = pace or Pace()
         self.key = key
         self.secrets = secrets
         self.budget = budget
@@ -124,11 +127,21 @@ class Api:
             polls.append(self.poll(run_id))
             body = polls[-1].json_or_none()
             done = polls[-1].status != 200 or not isinstance(body, dict)
+            if not done and body.get("status") in terminal:
+                self._observe(body)
             if done or body.get("status") in terminal or time.monotonic() > deadline:
                 return polls
             if len(polls) > 20:
                 interval = min(1.0, max(interval, 0.01) * 1.2)
             time.sleep(interval)
+
+    def _observe(self, body: dict[str, Any]) -> None:
+        try:
+            created = datetime.fromisoformat(body["created_at"])
+            finished = datetime.fromisoformat(body["finished_at"])
+        except (KeyError, TypeError, ValueError):
+            return
+        self.pace.observe((finished - created).total_seconds())
 
 
 def prefer(outcome: str | None, duration: str | None) -> str | None:

@@ -10,9 +10,10 @@ import pytest
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis.configuration import set_hypothesis_home_dir
 
+from contract_tests import fuzzing
 from contract_tests import options as opts
 from contract_tests.api import Api
-from contract_tests.budget import RunBudget
+from contract_tests.budget import TIME_BOXES, RunBudget
 from contract_tests.receiver import Receiver, receiving
 from contract_tests.target import Target, start_mock
 
@@ -90,6 +91,19 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         f"contract suite: {budget.used} runs created, counting only creates answered 2xx "
         f"(max {budget.limit})"
     )
+    for name, box in TIME_BOXES.items():
+        if box.held:
+            terminalreporter.write_line(
+                f"contract suite: {name}: {box.ran} examples, {box.held} held back "
+                f"(the profile's {box.seconds:g} s time box was spent)"
+            )
+    held = fuzzing.SYNC_RUNS
+    if held.held:
+        terminalreporter.write_line(
+            f"contract suite: conformance sent {held.sent} valid sync creates and held back "
+            f"{held.held} (each waits for a whole run; the profile sends "
+            f"{terminalreporter.config.stash[OPTIONS].effort.sync_runs})"
+        )
 
 
 @pytest.fixture(scope="session")

@@ -33,12 +33,13 @@ from schemathesis import GenerationMode
 from schemathesis.core.failures import CustomFailure, Failure, FailureGroup
 
 from contract_tests import rules
-from contract_tests.contract import public_document, schema_errors
+from contract_tests.contract import public_document, resolve, schema_errors
 from contract_tests.exchange import Exchange
 from contract_tests.options import Options
 from contract_tests.rules import ContractViolation
 
-CREATE_OPERATIONS = {"createRun", "createSyncRun"}
+SYNC_OPERATION = "createSyncRun"
+CREATE_OPERATIONS = {"createRun", SYNC_OPERATION}
 EXCLUDED_CHECKS = ["ignored_auth"]
 
 
@@ -59,6 +60,47 @@ class Observed:
 
 
 OBSERVED = Observed()
+
+
+@dataclass
+class Quota:
+    """How many of some costly cases were sent, and how many were held back."""
+
+    sent: int = 0
+    held: int = 0
+
+    def take(self, limit: int) -> bool:
+        if self.sent < limit:
+            self.sent += 1
+            return True
+        self.held += 1
+        return False
+
+
+SYNC_RUNS = Quota()
+
+
+def may_create(case: Any, workflow_id: str) -> bool:
+    """Whether a create case (steered) may start a run: the configured workflow and a body
+    valid by the spec. schemathesis' "negative" cases qualify too when what makes them
+    invalid is something an implementation may accept (e.g. an unknown query parameter)."""
+    path = case.path_parameters or {}
+    body = case.body
+    return (
+        path.get("workflow_id") == workflow_id
+        and isinstance(body, dict)
+        and not schema_errors("RunRequest", body)
+        and all(_flag_ok(case, name, value) for name, value in (case.query or {}).items())
+    )
+
+
+def _flag_ok(case: Any, name: str, value: Any) -> bool:
+    """A boolean query parameter (`output_only`, ...) holds a boolean; others may pass."""
+    for declared in case.operation.definition.raw.get("parameters", []):
+        found = resolve(declared["$ref"][1:]) if "$ref" in declared else declared
+        if found.get("name") == name and found.get("schema", {}).get("type") == "boolean":
+            return str(value).lower() in {"true", "false"}
+    return True
 
 
 @schemathesis.check

@@ -10,12 +10,15 @@ from hypothesis import strategies as st
 
 from contract_tests import rules
 from contract_tests.api import Api, applied, prefer
+from contract_tests.budget import time_box
 from contract_tests.contract import TERMINAL
 from contract_tests.history import RunHistory, valid_body
 from contract_tests.options import current
 from contract_tests.rules import require, shows_case
 
-EXAMPLES = settings(max_examples=current().effort.lifecycle_examples)
+EFFORT = current().effort
+EXAMPLES = settings(max_examples=EFFORT.lifecycle_examples)
+POLLED = time_box("lifecycle: polled runs", EFFORT.time_box_s, EFFORT.min_examples)
 OUTCOMES = st.sampled_from([None, "completed", "failed", "stopped"])
 DURATIONS = st.sampled_from([None, "1s", "3s"])  # honoured by the mock (simulated seconds)
 INTERVALS = st.sampled_from([0.0, 0.01, 0.04, 0.15])  # real seconds between polls
@@ -38,6 +41,8 @@ def follow(api: Api, history: RunHistory, interval: float) -> str:
 def test_a_polled_run_follows_the_lifecycle(
     api: Api, outcome: str | None, duration: str | None, interval: float
 ) -> None:
+    if not POLLED.admit():
+        return  # the time box is spent: each example waits for a whole run
     created = api.create(prefer=prefer(outcome, duration))
     history = RunHistory.created(created)
     status = follow(api, history, interval)

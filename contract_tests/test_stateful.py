@@ -68,13 +68,24 @@ def successes(operations: set[str]) -> int:
     return sum(n for (op, status), n in Links.answered.items() if op in operations and status < 300)
 
 
+def scenarios(api: Api) -> int:
+    """The profile's scenarios, fewer against a slow backend: a scenario waits for about
+    1.5 runs (events, sync creates), and the waiting stays near the profile's time box."""
+    effort = current().effort
+    pace = api.pace.typical()
+    if pace is None or pace <= 0:
+        return effort.stateful_examples
+    fitting = int(effort.time_box_s / (1.5 * pace))
+    return max(effort.min_examples, min(effort.stateful_examples, fitting))
+
+
 def test_linked_operations_conform(api: Api, receiver: Receiver) -> None:
     effort = current().effort
     Links.api = api
     fuzzing.OBSERVED.callback_url = receiver.new_url()[0]
     Links.run(
         settings=settings(
-            max_examples=effort.stateful_examples,
+            max_examples=scenarios(api),
             stateful_step_count=effort.stateful_steps,
         )
     )

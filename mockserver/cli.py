@@ -17,6 +17,9 @@ if TYPE_CHECKING:
     from mockserver.core.workflows import Workflow
 
 SHOWN_WORKFLOWS = 10  # the banner's list; GET /_mock/workflows has them all
+# An open event stream (a dashboard tab, a paused run's events) never ends by itself:
+# on SIGTERM/Ctrl-C the server waits this long for in-flight requests, then closes them.
+SHUTDOWN_GRACE_S = 2  # whole seconds: uvicorn takes an int
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -146,10 +149,16 @@ def serve(settings: Settings) -> int:
             workers=settings.workers,
             log_level="warning",
             http=OneWriteProtocol,
+            timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
         )
         return 0
     config = uvicorn.Config(
-        app, host=settings.host, port=settings.port, log_level="warning", http=OneWriteProtocol
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        http=OneWriteProtocol,
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
     )
     uvicorn.Server(config).run()
     return 0

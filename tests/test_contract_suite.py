@@ -120,3 +120,19 @@ def test_each_conformance_case_names_its_operation(outcomes: dict[str, Outcome])
         if case.find("failure") is not None and case.get("name", "").startswith(CONFORMS)
     ]
     assert failed and all(name.removeprefix(CONFORMS)[1:-1] in operations for name in failed)
+
+
+def test_a_schemathesis_failure_reads_as_a_suite_rule_with_the_key_from_the_environment(
+    outcomes: dict[str, Outcome],
+) -> None:
+    """Not schemathesis' `X-API-Key: [Filtered]`: the curl line pastes with $CONTRACT_API_KEY."""
+    texts = [
+        (f.text or "")
+        for f in ET.fromstring(outcomes["bad-422"].junit).iter("failure")
+        if "[conformance.validation-error]" in (f.text or "")
+    ]
+    assert texts, outcomes["bad-422"].output[-2000:]
+    for text in texts:
+        assert "spec: openapi.yaml#/components/responses/ValidationError" in text, text[:600]
+        assert "$CONTRACT_API_KEY" in text and "[Filtered]" not in text, text[-1500:]
+        assert "teeth-bad-422" not in text, text[-1500:]

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import time
 import uuid
+from contextlib import ExitStack
 from dataclasses import replace
 from typing import Any
 
+import httpx
+
 from mockserver import Settings, create_app
+from mockserver.cli import SHUTDOWN_GRACE_S
 from mockserver.core.clock import ManualClock
 from mockserver.core.ids import workspace_of
-from tests.conftest import KEY, OTHER_KEY, QA
+from mockserver.process import running_mock
+from tests.conftest import KEY, OTHER_KEY, QA, serving
 
 RUNS = f"/v1/workflows/{QA.id}/runs"
 
@@ -81,3 +88,42 @@ def test_ten_thousand_stored_runs_are_paged_newest_first_and_fast(client: Any, a
     last = client.get("/_mock/dashboard", params={"offset": 10_000}, headers=KEY).json()
     assert [r["id"] for r in last["runs"]["items"]] == [template["id"]]
     assert took < 0.5, f"a page of 10,000 stored runs took {took:.3f} s"
+
+
+def _opened(stack: ExitStack, url: str, path: str) -> int:
+    """Open a stream for real and keep it open until `stack` closes; its status. (The test
+    client would buffer an endless body whole; and a chunk iterator left to the collector
+    closes the connection, so the first chunk's iterator is kept on the stack too.)"""
+    answer = stack.enter_context(httpx.stream("GET", f"{url}{path}", headers=KEY, timeout=10))
+    if answer.status_code == 200:
+        chunks = answer.iter_bytes()
+        stack.callback(chunks.close)
+        next(chunks)  # counted once its body has started
+    return answer.status_code
+
+
+def test_run_events_and_the_dashboard_share_one_stream_cap() -> None:
+    with serving(Settings(speed=20.0, max_streams=1)) as server:
+        paused = {**KEY, "Prefer": "outcome=awaiting_human_feedback"}
+        run = httpx.post(f"{server.url}{RUNS}", json={"input": {}}, headers=paused).json()
+        events, board = f"/v1/runs/{run['id']}/events", "/_mock/dashboard/stream"
+        with ExitStack() as stack:
+            assert _opened(stack, server.url, board) == 200
+            assert _opened(stack, server.url, events) == 503
+        deadline = time.monotonic() + 5
+        while True:  # the slot comes back once the server has seen the client leave
+            with ExitStack() as stack:
+                if _opened(stack, server.url, events) == 200:
+                    assert _opened(stack, server.url, board) == 503
+                    break
+            assert time.monotonic() < deadline, "the dashboard's stream slot never came back"
+            time.sleep(0.05)
+
+
+def test_serve_stops_soon_on_sigterm_while_a_stream_is_open() -> None:
+    with running_mock() as mock, ExitStack() as stack:
+        assert _opened(stack, mock.url, "/_mock/dashboard/stream") == 200
+        started = time.monotonic()
+        os.killpg(mock.proc.pid, signal.SIGTERM)
+        mock.proc.wait(timeout=10)
+        assert time.monotonic() - started < SHUTDOWN_GRACE_S + 2

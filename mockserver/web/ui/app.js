@@ -38,8 +38,10 @@ function say(text, isError) {
   box.className = isError ? "error" : "";
 }
 
+// The token field is always shown: hidden until a first 401, it could not be filled in
+// before the first Show (nor by a test typing both fields at once).
 function needToken() {
-  $("token-label").hidden = false;
+  $("admin-token").focus();
   say("The control API needs the admin token (--admin-token): enter it and press Show.", true);
 }
 
@@ -106,6 +108,16 @@ async function read(url, controller) {
     return e.name !== "AbortError";
   }
 }
+
+// Leaving the page ends its stream: a browser may keep the page in its back/forward cache,
+// stream and all, holding one of the server's max_streams slots (and its shutdown) for nothing.
+addEventListener("pagehide", () => {
+  const stream = view.stream;
+  view.stream = null;
+  if (stream) stream.abort();
+  setLive(false, "paused");
+});
+addEventListener("pageshow", (event) => { if (event.persisted) connect(); });
 
 function setLive(on, why) {
   const badge = $("live");
@@ -214,7 +226,6 @@ $("key-form").addEventListener("submit", (event) => {
   if (key) sessionStorage.setItem(KEY, key);
   if (token) sessionStorage.setItem(TOKEN, token);
   $("api-key").value = ""; $("admin-token").value = ""; // kept in sessionStorage only
-  $("token-label").hidden = true;
   view.offset = 0; view.selected = null; view.shownRuns = "";
   say(key ? "Workspace chosen." : "");
   connect();
@@ -223,7 +234,9 @@ $("key-form").addEventListener("submit", (event) => {
 $("prev").addEventListener("click", () => { view.offset = Math.max(0, view.offset - PAGE); connect(); });
 $("next").addEventListener("click", () => { view.offset += PAGE; connect(); });
 
-$("runs").tBodies[0].addEventListener("click", (event) => {
+// On press, not on click: the rows are rebuilt as the clock moves, and a click whose
+// press and release land on two versions of a row is never delivered.
+$("runs").tBodies[0].addEventListener("mousedown", (event) => {
   const row = event.target.closest("tr[data-run-id]");
   if (!row) return;
   view.selected = row.dataset.runId;
