@@ -83,6 +83,9 @@ def summary(results: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+FACTOR = 1.5  # issue 13: poll and create at 1.5x Prism's static mock
+
+
 def targets(summary: dict[str, Any]) -> list[dict[str, Any]]:
     """The issue's targets, each with the measured value and whether it is met."""
     found: list[dict[str, Any]] = []
@@ -92,9 +95,9 @@ def targets(summary: dict[str, Any]) -> list[dict[str, Any]]:
             value = ratios["ours/prism"][route]
             found.append(
                 {
-                    "target": f"{route} throughput >= 1.0x Prism static",
+                    "target": f"{route} throughput >= {FACTOR:g}x Prism static",
                     "value": f"{value:.2f}x" if value is not None else "n/a",
-                    "met": value is not None and value >= 1.0,
+                    "met": value is not None and value >= FACTOR,
                 }
             )
             ours_p99 = servers["ours"][route]["p99_ms"]["median"]
@@ -108,10 +111,15 @@ def targets(summary: dict[str, Any]) -> list[dict[str, Any]]:
             )
     start = servers.get("ours", {}).get("cold_start_s")
     if start:
+        value = f"{start['median']:.2f} s"
+        prism_start = servers.get("prism", {}).get("cold_start_s")
+        if prism_start:
+            times = start["median"] / prism_start["median"]
+            value += f" ({times:.2f}x Prism's {prism_start['median']:.2f} s)"
         found.append(
             {
                 "target": "cold start <= 0.3 s",
-                "value": f"{start['median']:.2f} s",
+                "value": value,
                 "met": start["median"] <= 0.3,
             }
         )

@@ -1,12 +1,26 @@
 """Spec-first mock server for the Noxus workflow-runs API."""
 
+from __future__ import annotations
+
 import warnings
+from typing import Any
 
 # starlette 1.x warns on every `import connexion` (connexion imports its test client);
 # it says nothing a user of the mock can act on.
 warnings.filterwarnings("ignore", message=r".*starlette\.testclient.*")
 
-from mockserver.app import create_app  # noqa: E402
-from mockserver.settings import Settings  # noqa: E402
-
 __all__ = ["Settings", "create_app"]
+
+
+def __getattr__(name: str) -> Any:
+    # Imported on first use, so `mockserver serve` can defer imports before connexion's
+    # (mockserver/deferred.py); `from mockserver import create_app` works as before.
+    if name == "create_app":
+        from mockserver.app import create_app
+
+        return create_app
+    if name == "Settings":
+        from mockserver.settings import Settings
+
+        return Settings
+    raise AttributeError(f"module 'mockserver' has no attribute {name!r}")

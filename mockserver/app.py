@@ -5,10 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from connexion.middleware import MiddlewarePosition
 from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolver
-from starlette.middleware.cors import CORSMiddleware
 
 from contract_tests import spec
 from mockserver import workflows_file
@@ -19,17 +17,10 @@ from mockserver.core.workflows import BUILTIN, Catalogue
 from mockserver.settings import Settings
 from mockserver.state import MockState
 from mockserver.storage.backend import open_backend
-from mockserver.web import errors, webhooks
-from mockserver.web.admin import AdminGuard
-from mockserver.web.asgi import ServedBy
+from mockserver.web import chain, errors, specification, webhooks
 from mockserver.web.auth import key_handler
 from mockserver.web.encoding import FastJsonifier
 from mockserver.web.handlers import control, dashboard, events, platform, runs, workflows
-from mockserver.web.injection import FaultInjection
-from mockserver.web.journal import JournalMiddleware
-from mockserver.web.landing import Landing
-from mockserver.web.limits import RequestLimits
-from mockserver.web.methods import MethodGuard
 from mockserver.web.operations import MockApp
 from mockserver.web.validation import validator_map
 
@@ -66,6 +57,7 @@ def build_state(settings: Settings, clock: SimClock | None = None) -> MockState:
 def create_app(settings: Settings | None = None, *, clock: SimClock | None = None) -> Any:
     """Build the mock. `clock` overrides the one the settings choose (tests pass a ManualClock)."""
     settings = settings or Settings()
+    specification.install()
     state = build_state(settings, clock)
     run_ops = runs.Runs(state)
     ctl = control.Control(state)
@@ -109,6 +101,7 @@ def create_app(settings: Settings | None = None, *, clock: SimClock | None = Non
         security_map={"apiKey": key_handler(settings.api_keys)},
         lifespan=lambda _app: webhooks.running(state),
         jsonifier=FastJsonifier(),
+        middlewares=chain.middlewares(state),
     )
     common: dict[str, Any] = {
         "strict_validation": True,
@@ -126,46 +119,5 @@ def create_app(settings: Settings | None = None, *, clock: SimClock | None = Non
         **common,
     )
     errors.install(app, state.backend.unavailable)
-    # Outermost first: the journal sees every final status; CORS headers go on every
-    # answer; limits and methods are checked before any parsing; then the admin guard.
-    app.add_middleware(
-        JournalMiddleware,
-        position=MiddlewarePosition.BEFORE_EXCEPTION,
-        journal=state.backend.journal,
-    )
-    if settings.cors_origins:
-        app.add_middleware(
-            CORSMiddleware,
-            position=MiddlewarePosition.BEFORE_EXCEPTION,
-            allow_origins=list(settings.cors_origins),
-            allow_methods=["*"],
-            allow_headers=["*"],
-            # A browser reads only exposed headers: Allow matters on a 405.
-            expose_headers=["Preference-Applied", "Retry-After", "Allow"],
-        )
-    app.add_middleware(
-        Landing,
-        position=MiddlewarePosition.BEFORE_EXCEPTION,
-        document=state.spec.document,
-        fallback_origin=f"http://{settings.host}:{settings.port}",
-    )
-    if state.backend.shared:
-        app.add_middleware(ServedBy, position=MiddlewarePosition.BEFORE_EXCEPTION)
-    app.add_middleware(
-        RequestLimits,
-        position=MiddlewarePosition.BEFORE_EXCEPTION,
-        max_body_bytes=settings.max_body_bytes,
-        max_header_bytes=settings.max_header_bytes,
-    )
-    app.add_middleware(
-        MethodGuard,
-        position=MiddlewarePosition.BEFORE_EXCEPTION,
-        paths=state.spec.document["paths"],
-    )
-    if settings.admin_token:
-        app.add_middleware(
-            AdminGuard, position=MiddlewarePosition.BEFORE_EXCEPTION, token=settings.admin_token
-        )
-    app.add_middleware(FaultInjection, position=MiddlewarePosition.BEFORE_SECURITY, state=state)
     app.mock = state  # for tests and the CLI; handlers get it through their objects
     return app

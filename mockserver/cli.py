@@ -147,6 +147,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def serve(settings: Settings) -> int:
+    from mockserver import deferred
+
+    deferred.install()  # before anything imports connexion
     import uvicorn
 
     if settings.state is not None and (problem := _unreachable(settings.state)):
@@ -155,6 +158,7 @@ def serve(settings: Settings) -> int:
 
     from mockserver.app import create_app
     from mockserver.core.cassette import CassetteError
+    from mockserver.web.wire import OneWriteProtocol
     from mockserver.workflows_file import WorkflowsFileError
 
     try:
@@ -180,6 +184,7 @@ def serve(settings: Settings) -> int:
             port=settings.port,
             workers=settings.workers,
             log_level="warning",
+            http=OneWriteProtocol,
             timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
         )
         return 0
@@ -188,6 +193,7 @@ def serve(settings: Settings) -> int:
         host=settings.host,
         port=settings.port,
         log_level="warning",
+        http=OneWriteProtocol,
         timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
     )
     uvicorn.Server(config).run()
@@ -226,6 +232,9 @@ def run_proxy(args: argparse.Namespace) -> int:
 
 def worker_app() -> Any:
     """The app of one worker process (`--workers N`)."""
+    from mockserver import deferred
+
+    deferred.install()
     from mockserver.app import create_app
 
     app = create_app(Settings.from_env())

@@ -95,3 +95,39 @@ def test_the_validator_state_validation_py_reads() -> None:
     check = inspect.signature(ParameterValidator.validate_query_parameter_list).parameters
     assert "security_params" in check
     assert set(VALIDATOR_MAP) == {"parameter", "body", "response"}
+
+
+def test_the_surfaces_of_the_chain_and_start_up() -> None:
+    # web/chain.py: the documented default list it reshapes, and Swagger UI's next app.
+    from connexion.middleware.main import ConnexionMiddleware
+    from connexion.middleware.swagger_ui import SwaggerUIMiddleware
+
+    names = [m.__name__ for m in ConnexionMiddleware.default_middlewares]
+    assert names == [
+        "ServerErrorMiddleware",
+        "ExceptionMiddleware",
+        "SwaggerUIMiddleware",
+        "RoutingMiddleware",
+        "SecurityMiddleware",
+        "RequestValidationMiddleware",
+        "ResponseValidationMiddleware",
+        "LifespanMiddleware",
+        "ContextMiddleware",
+    ]
+    _sets(SwaggerUIMiddleware.__init__, "app")
+    # web/operations.py: Starlette's json() cache and connexion's files() cache.
+    from connexion.lifecycle import ConnexionRequest
+    from starlette.requests import Request
+
+    assert "self._json" in inspect.getsource(Request.json)
+    _sets(ConnexionRequest.__init__, "_files")
+    assert "self._files is None" in inspect.getsource(ConnexionRequest.files)
+    # web/specification.py: the classmethod every Specification validates through.
+    from connexion.spec import Specification
+
+    assert isinstance(Specification.__dict__["_validate_spec"], classmethod)
+    assert "self._validate_spec(raw_spec)" in inspect.getsource(Specification.__init__)
+    # mockserver/deferred.py: what connexion imports by name.
+    import connexion.apps.abstract as abstract
+
+    assert "from starlette.testclient import TestClient" in inspect.getsource(abstract)

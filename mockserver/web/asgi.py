@@ -1,8 +1,7 @@
-"""Small ASGI plumbing shared by the raw middlewares (journal, faults, admin guard)."""
+"""Small ASGI plumbing shared by the raw middlewares (gate, faults, landing)."""
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from mockserver.web.encoding import dumps
@@ -35,27 +34,5 @@ async def send_json(
     await send({"type": "http.response.body", "body": raw})
 
 
+# With shared state (several processes), which one served; the gate adds it.
 WORKER_HEADER = "X-Mock-Worker"
-
-
-class ServedBy:
-    """Adds `X-Mock-Worker: <pid>` to every answer (with worker processes, which one served)."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self.pid = str(os.getpid()).encode()
-        self.name = WORKER_HEADER.lower().encode()
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        async def tagged(message: Any) -> None:
-            if message["type"] == "http.response.start":
-                message = {
-                    **message,
-                    "headers": [
-                        *message.get("headers", []),
-                        (self.name, self.pid),
-                    ],
-                }
-            await send(message)
-
-        await self.app(scope, receive, tagged if scope["type"] == "http" else send)

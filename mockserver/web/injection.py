@@ -11,10 +11,9 @@ import asyncio
 from typing import Any
 
 from mockserver.core.faults import Faults
-from mockserver.core.ids import workspace_of
-from mockserver.core.prefer import parse_prefer
 from mockserver.state import MockState
-from mockserver.web.asgi import header, send_json
+from mockserver.web.asgi import send_json
+from mockserver.web.asked import asked_of
 
 
 class FaultInjection:
@@ -28,10 +27,11 @@ class FaultInjection:
         if scope["type"] != "http" or operation is None or not scope["path"].startswith("/v1/"):
             await self.app(scope, receive, send)
             return
-        key = header(scope, b"x-api-key")
-        workspace = workspace_of(key) if key else None
-        asked = Faults.from_request(parse_prefer(header(scope, b"prefer")).faults)
-        faults = asked.over(await self.state.faults_for(workspace, operation))
+        request = asked_of(scope)
+        workspace = request.workspace
+        faults = Faults.from_request(request.prefer.faults).over(
+            await self.state.faults_for(workspace, operation)
+        )
         rng = self.state.fault_rng(workspace)
         delay = faults.latency_s(rng)
         if delay:

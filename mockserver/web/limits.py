@@ -6,30 +6,34 @@ a client that lies in Content-Length or streams more than allowed gets the same 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from mockserver.web.asgi import send_json
+Refusal = tuple[int, dict[str, str], dict[str, str]]  # status, body, headers
 
 
 class RequestLimits:
-    def __init__(self, app: Any, max_body_bytes: int, max_header_bytes: int) -> None:
-        self.app = app
+    def __init__(self, max_body_bytes: int, max_header_bytes: int) -> None:
         self.max_body = max_body_bytes
         self.max_headers = max_header_bytes
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        header_bytes = sum(len(k) + len(v) + 4 for k, v in scope.get("headers", []))
-        if header_bytes > self.max_headers:
-            detail = f"Request headers exceed {self.max_headers} bytes"
-            await send_json(send, 431, {"detail": detail})
-            return
-        declared = next((v for k, v in scope.get("headers", []) if k == b"content-length"), None)
+    def headers_refusal(self, headers: list[tuple[bytes, bytes]]) -> Refusal | None:
+        size = 0
+        declared = None
+        for key, value in headers:
+            size += len(key) + len(value) + 4
+            if key == b"content-length":
+                declared = value
+        if size > self.max_headers:
+            return 431, {"detail": f"Request headers exceed {self.max_headers} bytes"}, {}
         if declared is not None and declared.isdigit() and int(declared) > self.max_body:
-            await self._too_large(send)
-            return
+            return self.too_large()
+        return None
+
+    async def read_body(
+        self, receive: Callable[[], Awaitable[Any]]
+    ) -> Callable[[], Awaitable[Any]] | None:
+        """A receive that replays the body read here, or None when it is too large."""
         messages: list[Any] = []
         size = 0
         while True:
@@ -39,8 +43,7 @@ class RequestLimits:
                 break
             size += len(message.get("body", b""))
             if size > self.max_body:
-                await self._too_large(send)
-                return
+                return None
             if not message.get("more_body", False):
                 break
         replay = iter(messages)
@@ -48,7 +51,7 @@ class RequestLimits:
         async def replayed() -> Any:
             return next(replay, None) or await receive()
 
-        await self.app(scope, replayed, send)
+        return replayed
 
-    async def _too_large(self, send: Any) -> None:
-        await send_json(send, 413, {"detail": f"Request body exceeds {self.max_body} bytes"})
+    def too_large(self) -> Refusal:
+        return 413, {"detail": f"Request body exceeds {self.max_body} bytes"}, {}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from mockserver.web.asgi import send_json
+from mockserver.web.limits import Refusal
 
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
@@ -22,23 +22,18 @@ def _pattern(template: str) -> re.Pattern[str]:
 
 
 class MethodGuard:
-    def __init__(self, app: Any, paths: dict[str, dict[str, Any]]) -> None:
-        self.app = app
+    def __init__(self, paths: dict[str, dict[str, Any]]) -> None:
         ranked = sorted(paths.items(), key=lambda item: -len(re.sub(r"\{[^}]+\}", "", item[0])))
         self.routes = [
             (_pattern(path), sorted(m.upper() for m in item if m in _METHODS))
             for path, item in ranked
         ]
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
-            for pattern, allowed in self.routes:
-                if pattern.match(scope["path"]):
-                    if scope["method"] not in allowed:
-                        detail = f"Method {scope['method']} not allowed; use {', '.join(allowed)}"
-                        await send_json(
-                            send, 405, {"detail": detail}, {"Allow": ", ".join(allowed)}
-                        )
-                        return
-                    break
-        await self.app(scope, receive, send)
+    def refusal(self, method: str, path: str) -> Refusal | None:
+        for pattern, allowed in self.routes:
+            if pattern.match(path):
+                if method in allowed:
+                    return None
+                detail = f"Method {method} not allowed; use {', '.join(allowed)}"
+                return 405, {"detail": detail}, {"Allow": ", ".join(allowed)}
+        return None

@@ -3,7 +3,8 @@
 connexion 3.3.0 re-decorates the handler on every call: `AsyncOperation.fn` builds a new
 `StarletteDecorator`, whose wrapper runs `decorate()` (two `inspect.signature` calls and
 fresh parameter/response decorators) again for each request. Decorating once is what the
-code means to do; the request itself is still read from connexion's context per call.
+code means to do; the request itself is still read from connexion's context per call,
+with the body the request validator already decoded.
 These subclasses replace only that; routing, security, validation and error handling
 stay connexion's. They touch private classes, hence the exact `connexion==3.3.0` pin.
 """
@@ -21,6 +22,11 @@ from connexion.context import receive, scope
 from connexion.decorators import StarletteDecorator
 from connexion.operations import AbstractOperation
 
+from mockserver.web.validation import PARSED_BODY
+
+_NOTHING = object()
+_FORMS = (b"multipart/form-data", b"application/x-www-form-urlencoded")
+
 
 class _OnceDecorator(StarletteDecorator):  # type: ignore[misc]
     def __call__(self, function: Callable[..., Any]) -> Callable[..., Any]:
@@ -31,9 +37,25 @@ class _OnceDecorator(StarletteDecorator):  # type: ignore[misc]
             request = self.framework.get_request(
                 uri_parser=self.uri_parser, scope=scope, receive=receive
             )
+            parsed = scope.get("extensions", {}).get(PARSED_BODY, _NOTHING)
+            if parsed is not _NOTHING:
+                # Starlette's Request.json() answers from this cache: the body validator
+                # already decoded the body, the same way, so it is not decoded twice.
+                request._starlette_request._json = parsed
+            if not _form_posted(scope):
+                # connexion asks for the uploaded files on every call, which parses the
+                # form; only a form body has any (the mock's specs have none).
+                request._files = {}
             return await decorated(request)
 
         return wrapper
+
+
+def _form_posted(scope: Any) -> bool:
+    for key, value in scope["headers"]:
+        if key == b"content-type":
+            return bool(value.lower().startswith(_FORMS))
+    return False
 
 
 class _Operation(AsyncOperation):  # type: ignore[misc]

@@ -7,6 +7,7 @@ schema once with jsonschema-rs and report FastAPI-shaped `{"loc", "msg", "type"}
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import AsyncGenerator, Callable, Iterable
@@ -14,6 +15,7 @@ from functools import partial
 from typing import Any
 
 import jsonschema_rs
+import orjson
 from connexion.datastructures import MediaTypeDict
 from connexion.exceptions import NonConformingResponseBody
 from connexion.lifecycle import ConnexionRequest
@@ -30,6 +32,11 @@ from contract_tests.dialect import to_json_schema
 from mockserver.web.errors import ErrorItem, ValidationProblem
 
 Loc = list[str | int]
+
+# Where the request body validator leaves the body it decoded, in the scope's extensions.
+PARSED_BODY = "mockserver.parsed_body"
+_UTF8 = ("utf-8", "utf8")
+_LONG_DIGITS = re.compile(rb"[0-9]{19}")  # 2**63 has 19 digits
 
 
 class SchemaCache:
@@ -108,6 +115,8 @@ class JSONBodyValidator(AbstractRequestBodyValidator):  # type: ignore[misc]
             ) from exc
         if depth(body) > self._max_depth:
             raise self._too_deep()
+        # The handler reads this one (operations.py) instead of decoding the body again.
+        scope.setdefault("extensions", {})[PARSED_BODY] = body
         return body
 
     def _too_deep(self) -> ValidationProblem:
@@ -176,6 +185,12 @@ class JSONResponseValidator(AbstractResponseBodyValidator):  # type: ignore[misc
         if not raw:
             return None
         try:
+            if self._encoding.lower() in _UTF8 and not _LONG_DIGITS.search(raw):
+                # orjson is several times faster, but reads integers beyond 64 bits as
+                # floats (hence the digit check) and refuses NaN and Infinity (which only
+                # the standard encoder writes): those take the standard path below.
+                with contextlib.suppress(orjson.JSONDecodeError):
+                    return orjson.loads(raw)
             return json.loads(raw.decode(self._encoding))
         except ValueError as exc:
             raise NonConformingResponseBody(f"Response body is not JSON: {exc}") from exc

@@ -44,8 +44,14 @@ class Dispatcher:
         self._client: httpx.AsyncClient | None = None
 
     async def start(self) -> None:
-        self._client = httpx.AsyncClient(timeout=self._state.settings.webhook_timeout_s)
         self._loop_task = asyncio.create_task(self._run())
+
+    def _http(self) -> httpx.AsyncClient:
+        # Made for the first delivery: many sessions send none, and httpx is a slow import
+        # (deferred by `mockserver serve`, see deferred.py).
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=self._state.settings.webhook_timeout_s)
+        return self._client
 
     async def stop(self) -> None:
         pending = [t for t in (self._loop_task, *self._tasks) if t is not None]
@@ -137,7 +143,7 @@ class Dispatcher:
         settings = self._state.settings
         outbox = self._state.outbox
         lease = self._lease_s()
-        assert self._client is not None
+        client = self._http()
         headers = {
             "Content-Type": "application/json",
             "User-Agent": "noxus-runs-mock",
@@ -159,7 +165,7 @@ class Dispatcher:
                 attempt.error = "injected failure (not sent)"
             else:
                 try:
-                    response = await self._client.post(
+                    response = await client.post(
                         delivery.url, content=delivery.body, headers=headers
                     )
                     attempt.status_code = response.status_code
@@ -180,13 +186,13 @@ class Dispatcher:
 
     async def _duplicate(self, delivery: Delivery, headers: dict[str, str], copies: int) -> None:
         """Injected fault: send the delivered body again, same delivery id."""
-        assert self._client is not None
+        client = self._http()
         for _ in range(copies):
             attempt = Attempt(len(delivery.attempts) + 1, _wall(), error="injected duplicate")
             delivery.attempts.append(attempt)
             with contextlib.suppress(httpx.HTTPError):
                 attempt.status_code = (
-                    await self._client.post(delivery.url, content=delivery.body, headers=headers)
+                    await client.post(delivery.url, content=delivery.body, headers=headers)
                 ).status_code
 
 

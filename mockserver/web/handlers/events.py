@@ -16,9 +16,9 @@ from connexion import request
 from mockserver.core import event_log
 from mockserver.core.faults import Faults
 from mockserver.core.ids import workspace_of
-from mockserver.core.prefer import parse_prefer
 from mockserver.state import MockState
 from mockserver.web import sse
+from mockserver.web.asked import asked_of
 from mockserver.web.errors import ApiError
 
 
@@ -33,7 +33,7 @@ class RunEvents:
             raise ApiError(404, "Run not found")
         # The standard header wins over the query parameter when both are given.
         resume = event_log.parse_event_id(request.headers.get("last-event-id") or etag)
-        prefs = parse_prefer(request.headers.get("prefer"))
+        prefs = asked_of(request.scope).prefer
         asked = Faults.from_request(prefs.faults)
         cut = asked.over(await state.faults_for(workspace, "getRunEvents")).sse_cut_after
         token = await sse.hold_slot(state)

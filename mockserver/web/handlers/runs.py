@@ -12,10 +12,10 @@ from mockserver.core.cassette import Cassette, replay_name
 from mockserver.core.ids import workspace_of
 from mockserver.core.models import Run
 from mockserver.core.planning import plan, select_nodes
-from mockserver.core.prefer import parse_prefer
 from mockserver.core.webhook_policy import webhook_allowed
 from mockserver.core.workflows import Workflow
 from mockserver.state import MockState
+from mockserver.web.asked import asked_of
 from mockserver.web.change import change_run
 from mockserver.web.errors import ApiError, ErrorItem, ValidationProblem
 from mockserver.web.journal import journal_entry
@@ -79,7 +79,7 @@ class Runs:
             # Schema-valid but naming nothing that exists: "not found", like a run id.
             names = ", ".join(repr(node) for node in unknown)
             raise ApiError(404, f"Unknown node id {names} in workflow {workflow_id}")
-        prefs = parse_prefer(request.headers.get("prefer"))
+        prefs = asked_of(request.scope).prefer
         asked = prefs.scenario
         # A Prefer naming a node this run does not execute is not honoured (RFC 7240).
         for key in ("fail_at", "pause_at"):

@@ -1,0 +1,116 @@
+"""The one raw ASGI layer in front of connexion, outside its exception handling.
+
+It does, in one pass over the headers and one send wrapper, what five stacked layers did:
+431/413 limits, the 405 method guard and the admin token (answered before any parsing);
+the journal of /v1 calls (it sees every final status) and the `X-Mock-Worker` tag. What
+is not /v1 (the landing redirect, the served spec) goes through the landing; Starlette's
+CORS layer runs only for requests that carry an Origin (a request without one gets the
+`Vary: Origin` that layer would have added, and nothing else).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from starlette.middleware.cors import CORSMiddleware
+
+from mockserver.state import MockState
+from mockserver.web.admin import AdminGuard
+from mockserver.web.asgi import WORKER_HEADER, send_json
+from mockserver.web.asked import asked_of
+from mockserver.web.journal import journal_entry
+from mockserver.web.landing import Landing
+from mockserver.web.limits import Refusal, RequestLimits
+from mockserver.web.methods import MethodGuard
+
+PUBLIC = "/v1/"
+_WORKER = WORKER_HEADER.lower().encode()
+
+
+class Gate:
+    def __init__(self, app: Any, *, state: MockState, document: dict[str, Any]) -> None:
+        settings = state.settings
+        self.app = app
+        self.journal = state.backend.journal
+        self.limits = RequestLimits(settings.max_body_bytes, settings.max_header_bytes)
+        self.methods = MethodGuard(document["paths"])
+        self.admin = AdminGuard(settings.admin_token) if settings.admin_token else None
+        # With state shared by several processes, which one served.
+        self.pid = str(os.getpid()).encode() if state.backend.shared else None
+        fallback = f"http://{settings.host}:{settings.port}"
+        self.landing = Landing(app, document=document, fallback_origin=fallback)
+        self.cors: Any = None
+        if settings.cors_origins:
+            self.cors = CORSMiddleware(
+                self._guarded,
+                allow_origins=list(settings.cors_origins),
+                allow_methods=["*"],
+                allow_headers=["*"],
+                # A browser reads only exposed headers: Allow matters on a 405.
+                expose_headers=["Preference-Applied", "Retry-After", "Allow"],
+            )
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        public = scope["path"].startswith(PUBLIC)
+        if public:
+            asked_of(scope)  # workspace and Prefer, once, for every layer after this one
+        with_origin = self.cors is not None and any(k == b"origin" for k, _ in scope["headers"])
+        vary = self.cors is not None and not with_origin
+        status = 500
+        pid = self.pid
+
+        async def answer(message: Any) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                if pid is not None or vary:
+                    headers = list(message.get("headers", ()))
+                    if pid is not None:
+                        headers.append((_WORKER, pid))
+                    if vary:
+                        _add_vary_origin(headers)
+                    message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            if with_origin:
+                await self.cors(scope, receive, answer)
+            else:
+                await self._guarded(scope, receive, answer)
+        finally:
+            # Only the public API is journaled: control calls would drown it.
+            if public:
+                workspace = asked_of(scope).workspace
+                entry = journal_entry(scope["method"], scope["path"], status, workspace)
+                await self.journal.note(entry)
+
+    async def _guarded(self, scope: Any, receive: Any, send: Any) -> None:
+        headers = scope["headers"]
+        refusal: Refusal | None = self.limits.headers_refusal(headers) or self.methods.refusal(
+            scope["method"], scope["path"]
+        )
+        if refusal is None and self.admin is not None:
+            refusal = self.admin.refusal(scope["path"], headers)
+        if refusal is None:
+            replayed = await self.limits.read_body(receive)
+            if replayed is None:
+                refusal = self.limits.too_large()
+            else:
+                inner = self.app if scope["path"].startswith(PUBLIC) else self.landing
+                await inner(scope, replayed, send)
+                return
+        status, body, extra = refusal
+        await send_json(send, status, body, extra)
+
+
+def _add_vary_origin(headers: list[tuple[bytes, bytes]]) -> None:
+    """What Starlette's CORS layer adds to an answer to a request without Origin."""
+    for i, (key, value) in enumerate(headers):
+        if key.lower() == b"vary":
+            headers[i] = (key, value + b", Origin")
+            return
+    headers.append((b"vary", b"Origin"))
