@@ -97,10 +97,8 @@ class RedisMissing(RuntimeError):
     """No redis-server on PATH."""
 
 
-@dataclass
-class RedisProcess:
-    proc: subprocess.Popen[Any]
-    port: int
+class RedisProcess(MockProcess):
+    """A child redis-server: the same process and port, a redis:// URL."""
 
     @property
     def url(self) -> str:
