@@ -17,12 +17,10 @@ from mockserver.core.workflows import BUILTIN, Catalogue
 from mockserver.settings import Settings
 from mockserver.state import MockState
 from mockserver.storage.backend import open_backend
-from mockserver.web import chain, errors, specification, webhooks
-from mockserver.web.auth import key_handler
+from mockserver.web import chain, errors, webhooks
+from mockserver.web.connexion_glue import MockApp, key_handler, remember_valid_specs, validator_map
 from mockserver.web.encoding import FastJsonifier
 from mockserver.web.handlers import control, dashboard, events, platform, runs, workflows
-from mockserver.web.operations import MockApp
-from mockserver.web.validation import validator_map
 
 CONTROL_SPEC = Path(__file__).resolve().parent / "web" / "control.yaml"
 
@@ -57,7 +55,7 @@ def build_state(settings: Settings, clock: SimClock | None = None) -> MockState:
 def create_app(settings: Settings | None = None, *, clock: SimClock | None = None) -> Any:
     """Build the mock. `clock` overrides the one the settings choose (tests pass a ManualClock)."""
     settings = settings or Settings()
-    specification.install()
+    remember_valid_specs()
     state = build_state(settings, clock)
     run_ops = runs.Runs(state)
     ctl = control.Control(state)

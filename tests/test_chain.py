@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from mockserver.web import asked, validation
+from mockserver.web import asked, connexion_glue
 from tests.conftest import KEY, QA
 
 RUNS = f"/v1/workflows/{QA.id}/runs"
@@ -78,7 +78,7 @@ def test_the_gate_journals_refusals_with_their_status(client: Any) -> None:
     ],
 )
 def test_response_bodies_are_read_exactly(raw: bytes, expected: Any) -> None:
-    reader = validation.JSONResponseValidator({}, schema={}, encoding="utf-8", cache=None)
+    reader = connexion_glue.JSONResponseValidator({}, schema={}, encoding="utf-8", cache=None)
     got = reader._parse(iter([raw]))
     if expected is None:
         assert got["n"] != got["n"]  # NaN

@@ -1,7 +1,7 @@
 """A canary for every private connexion surface the web layer relies on.
 
-connexion is pinned (3.3.0) because web/operations.py, web/validation.py and web/auth.py
-subclass or call private parts of it. An upgrade that moves any of them fails here, by
+connexion is pinned (3.3.0) because web/connexion_glue.py subclasses or calls private
+parts of it. An upgrade that moves any of them fails here, by
 name, before it fails somewhere deep in a request.
 """
 
@@ -115,14 +115,14 @@ def test_the_surfaces_of_the_chain_and_start_up() -> None:
         "ContextMiddleware",
     ]
     _sets(SwaggerUIMiddleware.__init__, "app")
-    # web/operations.py: Starlette's json() cache and connexion's files() cache.
+    # web/connexion_glue.py: Starlette's json() cache and connexion's files() cache.
     from connexion.lifecycle import ConnexionRequest
     from starlette.requests import Request
 
     assert "self._json" in inspect.getsource(Request.json)
     _sets(ConnexionRequest.__init__, "_files")
     assert "self._files is None" in inspect.getsource(ConnexionRequest.files)
-    # web/specification.py: the classmethod every Specification validates through.
+    # web/connexion_glue.py: the classmethod every Specification validates through.
     from connexion.spec import Specification
 
     assert isinstance(Specification.__dict__["_validate_spec"], classmethod)

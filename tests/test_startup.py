@@ -17,7 +17,7 @@ from connexion.exceptions import InvalidSpecification
 from contract_tests import spec
 from mockserver import Settings
 from mockserver.app import CONTROL_SPEC
-from mockserver.web import specification
+from mockserver.web import connexion_glue, specification
 from mockserver.web.wire import _HeadWithBody
 
 DEFERRED_CHECK = """
@@ -50,7 +50,7 @@ def fresh_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[object]
     """An empty validation cache, and a record of every real validation."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     monkeypatch.setattr(specification, "_passed", set())
-    specification.install()
+    connexion_glue.remember_valid_specs()
     validated: list[object] = []
     original = connexion.spec.create_spec_validator
 

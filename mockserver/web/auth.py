@@ -6,17 +6,14 @@ With no keys configured any non-empty key is accepted, except those starting wit
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from typing import Any
-
-from connexion.security import ApiKeySecurityHandler
 
 REFUSED_PREFIX = "invalid"
 
 
-def key_handler(allowed: tuple[str, ...]) -> type[ApiKeySecurityHandler]:
-    """A connexion security handler accepting `allowed` keys (any non-empty key if none)."""
+def key_check(allowed: tuple[str, ...]) -> Callable[..., dict[str, str] | None]:
+    """The check of a key: accepted if in `allowed` (any non-empty key if none)."""
     keys = frozenset(allowed)
 
     def check(apikey: str, required_scopes: Any = None) -> dict[str, str] | None:
@@ -25,11 +22,4 @@ def key_handler(allowed: tuple[str, ...]) -> type[ApiKeySecurityHandler]:
             return None
         return {"sub": apikey}
 
-    class KeyHandler(ApiKeySecurityHandler):  # type: ignore[misc]
-        # connexion asks inspect.signature of `check` twice per request; the answer is fixed.
-        _accepts_kwarg = staticmethod(functools.cache(ApiKeySecurityHandler._accepts_kwarg))
-
-        def _resolve_func(self, security_scheme: dict[str, Any]) -> Callable[..., Any]:
-            return check
-
-    return KeyHandler
+    return check

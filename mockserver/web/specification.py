@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from connexion.spec import Specification
 
 _passed: set[str] = set()
 
@@ -41,7 +40,7 @@ def digest(document: Any) -> str | None:
     return hashlib.sha256(salt + raw).hexdigest()
 
 
-def _remembering(validate: Callable[[type, Any], None]) -> Callable[[type, Any], None]:
+def remembering(validate: Callable[[type, Any], None]) -> Callable[[type, Any], None]:
     def validate_once(cls: type, spec: Any) -> None:
         key = digest(spec)
         if key is not None and (key in _passed or (cache_dir() / key).exists()):
@@ -55,14 +54,3 @@ def _remembering(validate: Callable[[type, Any], None]) -> Callable[[type, Any],
                 (cache_dir() / key).touch()
 
     return validate_once
-
-
-def install() -> None:
-    """Make connexion's Specification validate each distinct spec once (idempotent)."""
-    original = Specification.__dict__["_validate_spec"].__func__
-    if getattr(original, "remembers", False):
-        return
-    validate_once = _remembering(original)
-    validate_once.remembers = True  # type: ignore[attr-defined]
-    # A private classmethod of connexion, hence the exact connexion pin (pyproject.toml).
-    Specification._validate_spec = classmethod(validate_once)
