@@ -12,7 +12,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO, Any
@@ -65,21 +65,30 @@ def running_mock(
     )
     mock = MockProcess(proc, port)
     try:
-        deadline = time.monotonic() + ready_within_s
-        while True:
-            try:
-                if httpx.get(f"{mock.url}/_mock/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None:
-                raise RuntimeError(f"the mock exited with {proc.returncode} before it was ready")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the mock was not ready within {ready_within_s} s")
-            time.sleep(0.05)
+        _wait_ready(proc, "the mock", lambda: _health_answers(mock.url), ready_within_s)
         yield mock
     finally:
         stop(proc)
+
+
+def _health_answers(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/_mock/health", timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def _wait_ready(
+    proc: subprocess.Popen[Any], name: str, ready: Callable[[], bool], within_s: float
+) -> None:
+    """Until `ready()`; an exit or `within_s` seconds first is a RuntimeError naming `name`."""
+    deadline = time.monotonic() + within_s
+    while not ready():
+        if proc.poll() is not None:
+            raise RuntimeError(f"{name} exited with {proc.returncode} before it was ready")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{name} was not ready within {within_s} s")
+        time.sleep(0.05)
 
 
 def stop(proc: subprocess.Popen[Any]) -> None:
@@ -124,13 +133,9 @@ def running_redis(port: int | None = None, ready_within_s: float = 15.0) -> Iter
     )
     server = RedisProcess(proc, port)
     try:
-        deadline = time.monotonic() + ready_within_s
-        while not _answers_ping(port):
-            if proc.poll() is not None:
-                raise RuntimeError(f"redis-server exited with {proc.returncode} on port {port}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"redis-server was not ready within {ready_within_s} s")
-            time.sleep(0.05)
+        _wait_ready(
+            proc, f"redis-server on port {port}", lambda: _answers_ping(port), ready_within_s
+        )
         yield server
     finally:
         stop(proc)
