@@ -244,3 +244,32 @@ def test_journal_ids_and_stream_slots(run_on: Any) -> None:
         assert await b.slots.acquire(2) is not None
 
     run_on(scenario)
+
+
+def test_a_change_in_one_redis_process_wakes_the_waiters_of_another(
+    redis_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through pub/sub, not the fallback poll (made long here, so only a wake-up is quick)."""
+    from mockserver.storage import redis as redis_backend
+
+    monkeypatch.setattr(redis_backend, "WAKE_POLL_S", 30.0)
+    redis.Redis.from_url(redis_server.url).flushdb()
+    settings = Settings(clock="manual", state=redis_server.url)
+
+    async def main() -> float:
+        waiting, changing = open_backend(settings), open_backend(settings)
+        await waiting.start()
+        await changing.start()
+        try:
+            waiter = asyncio.create_task(waiting.changes.wait(10.0))
+            await asyncio.sleep(0.2)  # subscribed and waiting
+            began = asyncio.get_running_loop().time()
+            changing.changes.notify()
+            await waiter
+            return asyncio.get_running_loop().time() - began
+        finally:
+            await waiting.close()
+            await changing.close()
+
+    took = asyncio.run(main())
+    assert took < 5.0, f"the other process woke only after {took:.1f} s (no pub/sub wake-up)"

@@ -39,6 +39,8 @@ from mockserver.storage.protocols import Edit
 PREFIX = "noxus-mock:"
 CHANNEL = PREFIX + "changes"
 SLOT_LEASE_S = 60.0
+# A wait looks again after this long even if no wake-up came (a lost pub/sub message).
+WAKE_POLL_S = 1.0
 
 # Lua: the server's time in seconds, with microseconds.
 _NOW = "local t = redis.call('TIME'); local now = tonumber(t[1]) + tonumber(t[2]) / 1e6\n"
@@ -533,7 +535,7 @@ def open_redis(url: str, settings: Settings) -> Backend:
     r = aioredis.Redis.from_url(url, decode_responses=True)
     time_store = RedisTime(r, settings)
     # Pub/sub wakes replicas at once; the poll bounds a wait if a message is lost.
-    changes = Changes(poll_s=1.0)
+    changes = Changes(poll_s=WAKE_POLL_S)
     wakeups = Wakeups(r, changes)
     changes.publish = wakeups.publish
 
