@@ -37,6 +37,10 @@ def test_prefer_grammar_keeps_known_tokens_and_ignores_the_rest() -> None:
     assert "bogus=1" not in prefs.applied and "outcome=exploded" not in prefs.applied
     assert "latency=9-1ms" not in prefs.applied and "duration=soon" not in prefs.applied
     assert "outcome=failed" in prefs.applied
+    # replay= is part of the grammar (`;` too); echoed by the handler only when it plays
+    replay = parse_prefer('duration=2s; Replay="run-1"')
+    assert replay.replay == "run-1" and replay.applied == ("duration=2s",)
+    assert parse_prefer("replay=").replay is None
 
 
 @pytest.mark.parametrize(

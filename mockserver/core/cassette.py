@@ -134,12 +134,3 @@ class Cassette:
             ),
             None,
         )
-
-
-def replay_name(prefer: str | None) -> str | None:
-    """`replay=<name>` among the Prefer tokens (the scenario's own parser ignores it)."""
-    for token in (prefer or "").split(","):
-        key, _, value = token.strip().partition("=")
-        if key == "replay" and value:
-            return value.strip('"')
-    return None

@@ -19,6 +19,8 @@ class Preferences:
     faults: RequestFaults = field(default_factory=RequestFaults)
     # The tokens honoured, echoed in the Preference-Applied header.
     applied: tuple[str, ...] = ()
+    # `replay=<name>`: a recorded run asked for (echoed only if a cassette holds it).
+    replay: str | None = None
 
     def applied_of(self, *names: str) -> tuple[str, ...]:
         """The honoured tokens among `names` (what a call other than a create honours)."""
@@ -47,6 +49,7 @@ def parse_prefer(header: str | None) -> Preferences:
     scenario: dict[str, Any] = {}
     faults: dict[str, Any] = {}
     applied: list[str] = []
+    replay: str | None = None
     for token in (header or "").replace(";", ",").split(","):
         name, _, value = token.strip().partition("=")
         name, value = name.strip().lower(), value.strip().strip('"')
@@ -72,10 +75,12 @@ def parse_prefer(header: str | None) -> Preferences:
             faults["webhook_duplicates"] = min(n, 10)
         elif name == "webhook_delay" and (d := parse_duration(value)) is not None:
             faults["webhook_delay_s"] = d
+        elif name == "replay" and 0 < len(value) <= 200:
+            replay, ok = value, False  # honoured (and echoed) only if it names a recording
         else:
             ok = False
         if ok:
             applied.append(f"{name}={value}")
     if "fail_at" in scenario and "outcome" not in scenario:
         scenario["outcome"] = "failed"
-    return Preferences(Scenario(**scenario), RequestFaults(**faults), tuple(applied))
+    return Preferences(Scenario(**scenario), RequestFaults(**faults), tuple(applied), replay)

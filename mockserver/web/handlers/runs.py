@@ -8,7 +8,7 @@ from typing import Any
 from connexion import request
 
 from mockserver.core import render
-from mockserver.core.cassette import Cassette, replay_name
+from mockserver.core.cassette import Cassette
 from mockserver.core.ids import workspace_of
 from mockserver.core.models import Run
 from mockserver.core.planning import plan, select_nodes
@@ -93,9 +93,7 @@ class Runs:
                 )
         scenario = asked.over(workflow.scenario_for(body)).over(state.default_scenario)
         now = await state.now(workspace)
-        recorded = self._cassette.match(
-            workflow_id, body["input"], replay_name(request.headers.get("prefer"))
-        )
+        recorded = self._cassette.match(workflow_id, body["input"], prefs.replay)
         if recorded is not None:  # the recorded run, on this mock's clock
             scenario = recorded.scenario(tuple(selected)).over(scenario)
             kept = tuple(a for a in prefs.applied if a.partition("=")[0] not in SCENARIO_TOKENS)
