@@ -351,6 +351,7 @@ case(V, "getMe other key", "GET", "/v1/admin/me", key="key-b")
 S = "security"
 case(S, "getMe no key", "GET", "/v1/admin/me", key=None)
 case(S, "getMe empty key", "GET", "/v1/admin/me", key="")
+# ASGI header names are lower-case whatever the client sent: these two pin that too
 case(
     S,
     "getMe lower-case header name",
@@ -487,6 +488,7 @@ case(P, "getMe trailing slash", "GET", "/v1/admin/me/")
 case(P, "getMe double slash inside", "GET", "/v1//admin/me")
 case(P, "getMe double slash at start", "GET", "//v1/admin/me")
 case(P, "getMe upper-case V1", "GET", "/V1/admin/me")
+# httpx removes dot segments (RFC 3986) before sending: the app sees /v1/admin/me
 case(P, "getMe dot segment", "GET", "/v1/admin/./me")
 case(P, "unknown /v1 path", "GET", "/v1/nope")
 case(P, "unknown /v1 deeper path", "GET", "/v1/runs/{poll}/events/more")
@@ -641,6 +643,9 @@ case(
     body=b'{"input": {"q": "\\ud800"}}',
 )
 case(B, "createRun no content-type", "POST", RUNS, body=b'{"input": {}}')
+case(B, "createRun no content-type, malformed", "POST", RUNS, body=b"{")
+case(B, "createRun no content-type, missing input", "POST", RUNS, body=b'{"x": 1}')
+case(B, "createSyncRun no content-type", "POST", SYNC_RUNS, headers=(SYNC,), body=b'{"input": {}}')
 case(
     B,
     "createRun text/plain",
@@ -671,6 +676,14 @@ case(
     "POST",
     RUNS,
     headers=(("Content-Type", "APPLICATION/JSON"),),
+    body=b'{"input": {}}',
+)
+case(
+    B,
+    "createRun Application/Json; charset=utf-8",
+    "POST",
+    RUNS,
+    headers=(("Content-Type", "Application/Json; charset=utf-8"),),
     body=b'{"input": {}}',
 )
 case(
