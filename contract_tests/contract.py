@@ -14,7 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from contract_tests.spec import Spec
+from contract_tests.spec import Spec, pointed
 
 SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
 
@@ -26,11 +26,7 @@ def spec() -> Spec:
 
 def resolve(pointer: str, document: Any = None) -> Any:
     """The node at JSON pointer `pointer` (RFC 6901); KeyError when there is none."""
-    node = spec().document if document is None else document
-    for raw in pointer.split("/")[1:]:
-        part = raw.replace("~1", "/").replace("~0", "~")
-        node = node[int(part)] if isinstance(node, list) else node[part]
-    return node
+    return pointed(spec().document if document is None else document, pointer)
 
 
 @cache

@@ -17,12 +17,12 @@ from functools import cache
 from typing import Any
 
 from contract_tests import rules
-from contract_tests.contract import resolve, spec
+from contract_tests.contract import spec
 from contract_tests.exchange import Exchange
 from contract_tests.rules import require
+from contract_tests.spec import inlined, path_pattern
 
 METHODS = ("get", "post", "put", "patch", "delete")
-SCHEMA_REFS = "#/components/schemas/"
 
 
 @dataclass(frozen=True)
@@ -40,33 +40,21 @@ class Operation:
         return found.groupdict() if found else None
 
 
-def _inline(node: Any) -> Any:
-    """`node` with every $ref but schema refs replaced by what it points at."""
-    if isinstance(node, dict):
-        ref = node.get("$ref")
-        if isinstance(ref, str) and not ref.startswith(SCHEMA_REFS):
-            return _inline(resolve(ref.removeprefix("#")))
-        return {k: _inline(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_inline(v) for v in node]
-    return node
-
-
 @cache
 def operations() -> tuple[Operation, ...]:
     """Every operation of openapi.yaml (the mock-only parts too: a client may use them)."""
     found = []
-    for template, item in spec().document["paths"].items():
-        shared = _inline(item.get("parameters", []))
+    document = spec().document
+    for template, item in document["paths"].items():
+        shared = inlined(document, item.get("parameters", []))
         for method in METHODS:
             raw = item.get(method)
             if raw is None:
                 continue
-            raw = _inline(raw)
+            raw = inlined(document, raw)
             own = raw.get("parameters", [])
             names = {(p["in"], p["name"]) for p in own}
             params = [p for p in shared if (p["in"], p["name"]) not in names] + own
-            regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(template))
             found.append(
                 Operation(
                     method.upper(),
@@ -75,7 +63,7 @@ def operations() -> tuple[Operation, ...]:
                     tuple(params),
                     raw.get("requestBody"),
                     raw.get("responses", {}),
-                    re.compile(regex),
+                    path_pattern(template),
                 )
             )
     return tuple(found)

@@ -3,26 +3,32 @@
 from __future__ import annotations
 
 import copy
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import jsonschema_rs
-import yaml
 
 from contract_tests.dialect import to_json_schema
 
 
 class Spec:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, document: dict[str, Any] | None = None) -> None:
+        """The spec at `path`; `document` is its content when the caller has read it."""
         self.path = path
-        self._document: dict[str, Any] = load_yaml(path)
+        self._document: dict[str, Any] = load_yaml(path) if document is None else document
         self._validators: dict[str, Any] = {}
 
     @property
     def document(self) -> dict[str, Any]:
         """A copy: connexion writes into the dict it is given."""
         return copy.deepcopy(self._document)
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        """The document itself, for readers that never change it (no copy)."""
+        return self._document
 
     @property
     def status_enum(self) -> tuple[str, ...]:
@@ -68,6 +74,8 @@ class Spec:
 
 def load_yaml(path: Path) -> Any:
     """Safe YAML through libyaml when PyYAML has it: a third of the cold start otherwise."""
+    import yaml  # here: a start reading a cached spec never needs it
+
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     with path.open(encoding="utf-8") as handle:
         return yaml.load(handle, Loader=loader)
@@ -76,6 +84,36 @@ def load_yaml(path: Path) -> Any:
 @cache
 def load(path: Path) -> Spec:
     return Spec(path)
+
+
+SCHEMA_REFS = "#/components/schemas/"
+
+
+def inlined(document: Any, node: Any) -> Any:
+    """`node` with every $ref but schema refs replaced by what it points at in `document`
+    (schema refs stay: `Spec.compile` resolves them)."""
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and not ref.startswith(SCHEMA_REFS):
+            return inlined(document, pointed(document, ref.removeprefix("#")))
+        return {k: inlined(document, v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [inlined(document, v) for v in node]
+    return node
+
+
+def pointed(document: Any, pointer: str) -> Any:
+    """The node at JSON pointer `pointer` (RFC 6901); KeyError when there is none."""
+    node = document
+    for raw in pointer.split("/")[1:]:
+        part = raw.replace("~1", "/").replace("~0", "~")
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    return node
+
+
+def path_pattern(template: str) -> re.Pattern[str]:
+    """A path template's regex: each `{name}` one segment, as a named group."""
+    return re.compile(re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(template)))
 
 
 def _relink(node: Any) -> Any:
