@@ -1,15 +1,12 @@
-"""The app factory: the spec, the validators, the handlers and the state, wired once."""
+"""The app factory: the spec, the handlers and the state, wired once."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from connexion.options import SwaggerUIOptions
-from connexion.resolver import Resolver
-
 from contract_tests import spec
-from mockserver import workflows_file
+from mockserver import deferred
 from mockserver.core import lifecycle
 from mockserver.core.clock import SimClock
 from mockserver.core.scenario import Scenario
@@ -17,10 +14,10 @@ from mockserver.core.workflows import BUILTIN, Catalogue
 from mockserver.settings import Settings
 from mockserver.state import MockState
 from mockserver.storage.backend import open_backend
-from mockserver.web import chain, errors, webhooks
-from mockserver.web.connexion_glue import MockApp, key_handler, remember_valid_specs, validator_map
-from mockserver.web.encoding import FastJsonifier
-from mockserver.web.handlers import control, dashboard, events, platform, runs, workflows
+from mockserver.web import specification, webhooks
+from mockserver.web.handlers import events, platform, runs, workflows
+from mockserver.web.public import Handler, PublicApi
+from mockserver.web.server import MockServer, OnDemand
 
 CONTROL_SPEC = Path(__file__).resolve().parent / "web" / "control.yaml"
 
@@ -34,9 +31,11 @@ def build_state(settings: Settings, clock: SimClock | None = None) -> MockState:
     )
     known = BUILTIN
     if settings.workflows_file is not None:
+        from mockserver import workflows_file
+
         loaded = workflows_file.load(settings.workflows_file)
         known, base = loaded.catalogue_workflows(), loaded.defaults.over(base)
-    served = spec.load(settings.spec_path)
+    served = specification.served(settings.spec_path)
     if served.transitions != lifecycle.LEGAL_MOVES:
         # The lifecycle's timelines make only these moves; a spec promising others is wrong.
         raise ValueError(
@@ -52,15 +51,13 @@ def build_state(settings: Settings, clock: SimClock | None = None) -> MockState:
     )
 
 
-def create_app(settings: Settings | None = None, *, clock: SimClock | None = None) -> Any:
+def create_app(settings: Settings | None = None, *, clock: SimClock | None = None) -> MockServer:
     """Build the mock. `clock` overrides the one the settings choose (tests pass a ManualClock)."""
     settings = settings or Settings()
-    remember_valid_specs()
     state = build_state(settings, clock)
+    specification.check(state.spec.raw)  # a changed spec is validated before serving
     run_ops = runs.Runs(state)
-    ctl = control.Control(state)
-    board = dashboard.Dashboard(state)
-    public = {
+    public: dict[str, Handler] = {
         "createRun": run_ops.create,
         "createSyncRun": run_ops.create_sync,
         "getRun": run_ops.poll,
@@ -72,6 +69,38 @@ def create_app(settings: Settings | None = None, *, clock: SimClock | None = Non
         "listNodes": platform.list_nodes,
         "getMe": platform.get_me,
     }
+    return MockServer(
+        state,
+        PublicApi(state, public),
+        OnDemand(lambda: _connexion_app(state, public)),
+        lifespan=lambda: webhooks.running(state),
+    )
+
+
+def _connexion_app(state: MockState, public: dict[str, Handler]) -> Any:
+    """The control API, the dashboard and Swagger UI (of both specs), on connexion.
+
+    The public spec is added for Swagger UI and its /openapi.json; its /v1 calls never
+    reach connexion (the gate sends them to the compiled public API).
+    """
+    deferred.install()  # before connexion is imported: what it imports but never uses
+    from connexion.options import SwaggerUIOptions
+    from connexion.resolver import Resolver
+
+    from mockserver.web import errors
+    from mockserver.web.connexion_glue import (
+        FastJsonifier,
+        MockApp,
+        key_handler,
+        remember_valid_specs,
+        validator_map,
+    )
+    from mockserver.web.handlers import control, dashboard
+
+    settings = state.settings
+    remember_valid_specs()
+    ctl = control.Control(state)
+    board = dashboard.Dashboard(state)
     private = {
         "health": ctl.health,
         "reset": ctl.reset,
@@ -97,9 +126,7 @@ def create_app(settings: Settings | None = None, *, clock: SimClock | None = Non
     app = MockApp(
         __name__,
         security_map={"apiKey": key_handler(settings.api_keys)},
-        lifespan=lambda _app: webhooks.running(state),
         jsonifier=FastJsonifier(),
-        middlewares=chain.middlewares(state),
     )
     common: dict[str, Any] = {
         "strict_validation": True,
@@ -117,5 +144,4 @@ def create_app(settings: Settings | None = None, *, clock: SimClock | None = Non
         **common,
     )
     errors.install(app, state.backend.unavailable)
-    app.mock = state  # for tests and the CLI; handlers get it through their objects
     return app

@@ -147,9 +147,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def serve(settings: Settings) -> int:
-    from mockserver import deferred
-
-    deferred.install()  # before anything imports connexion
     import uvicorn
 
     if settings.state is not None and (problem := _unreachable(settings.state)):
@@ -157,17 +154,15 @@ def serve(settings: Settings) -> int:
         return 2
 
     from mockserver.app import create_app
-    from mockserver.core.cassette import CassetteError
     from mockserver.web.wire import OneWriteProtocol
-    from mockserver.workflows_file import WorkflowsFileError
 
     try:
         app = create_app(settings)  # also checks the workflows file before any worker starts
-    except WorkflowsFileError as exc:
-        print(f"error: the workflows file cannot be used:\n{exc}", file=sys.stderr)
-        return 2
-    except (CassetteError, OSError) as exc:
-        print(f"error: the cassette cannot be used: {exc}", file=sys.stderr)
+    except Exception as exc:
+        problem = _unusable_file(exc)
+        if problem is None:
+            raise
+        print(f"error: {problem}", file=sys.stderr)
         return 2
     _announce(settings, app)
     # What exists now (spec, validators, connexion's routes) lives as long as the process:
@@ -185,6 +180,7 @@ def serve(settings: Settings) -> int:
             workers=settings.workers,
             log_level="warning",
             http=OneWriteProtocol,
+            ws="none",  # no websocket route: spare importing a websocket protocol
             timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
         )
         return 0
@@ -194,10 +190,24 @@ def serve(settings: Settings) -> int:
         port=settings.port,
         log_level="warning",
         http=OneWriteProtocol,
+        ws="none",
         timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
     )
     uvicorn.Server(config).run()
     return 0
+
+
+def _unusable_file(exc: Exception) -> str | None:
+    """What a bad --workflows or --replay file raised, said for the user; None otherwise.
+    (workflows_file is imported only here: a start without the file never needs YAML.)"""
+    from mockserver.core.cassette import CassetteError
+    from mockserver.workflows_file import WorkflowsFileError
+
+    if isinstance(exc, WorkflowsFileError):
+        return f"the workflows file cannot be used:\n{exc}"
+    if isinstance(exc, CassetteError | OSError):
+        return f"the cassette cannot be used: {exc}"
+    return None
 
 
 def run_proxy(args: argparse.Namespace) -> int:
@@ -232,9 +242,6 @@ def run_proxy(args: argparse.Namespace) -> int:
 
 def worker_app() -> Any:
     """The app of one worker process (`--workers N`)."""
-    from mockserver import deferred
-
-    deferred.install()
     from mockserver.app import create_app
 
     app = create_app(Settings.from_env())

@@ -1,11 +1,12 @@
-"""Imports `mockserver serve` defers: what connexion imports but the serve path never uses.
+"""Imports deferred when connexion is: what it imports but serving never uses.
 
-`python -X importtime` showed a third of the start in imports nothing serves a request
-with: connexion's test client (`connexion.apps.abstract` imports `starlette.testclient`
+`python -X importtime` showed a third of connexion's import in modules nothing serves a
+request with: its test client (`connexion.apps.abstract` imports `starlette.testclient`
 for `test_client()`), `requests` (`connexion.json_schema`, for remote `$ref`s) and `httpx`
 (connexion's OAuth introspection; our webhook sender, made for the first delivery). The
-serve path installs this before connexion is imported; a deferred module is imported for
-real on first attribute access, so every name still works when used.
+app installs this just before it first imports connexion (app._connexion_app, on the
+first request for the control API, the dashboard or Swagger UI); a deferred module is
+imported for real on first attribute access, so every name still works when used.
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -21,12 +22,29 @@ from mockserver.web import connexion_glue, specification
 from mockserver.web.wire import _HeadWithBody
 
 DEFERRED_CHECK = """
-import sys
+import asyncio, sys
 from mockserver import deferred
-deferred.install()
 from mockserver.app import create_app
 from mockserver.settings import Settings
 app = create_app(Settings())
+
+async def call(path, body=b""):
+    sent = []
+    async def receive():
+        return {"type": "http.request", "body": body}
+    async def send(message):
+        sent.append(message)
+    headers = [(b"x-api-key", b"k"), (b"content-type", b"application/json"),
+               (b"content-length", str(len(body)).encode())]
+    method = "POST" if body else "GET"
+    scope = {"type": "http", "method": method, "path": path, "headers": headers,
+             "query_string": b""}
+    await app(scope, receive, send)
+    return sent[0]["status"]
+
+runs = "/v1/workflows/239baa8b-4361-5782-9277-a817111bd274/runs"
+print("create:", asyncio.run(call(runs, b'{"input": {}}')), "connexion" in sys.modules)
+print("health:", asyncio.run(call("/_mock/health")), "connexion" in sys.modules)
 loaded = [m for m in ("starlette.testclient", "requests", "httpx")
           if m in sys.modules and not isinstance(sys.modules[m], deferred._Deferred)]
 print("loaded:", loaded)
@@ -35,14 +53,63 @@ print("works:", requests.codes.ok, type(abstract.TestClient(app)).__name__)
 """
 
 
-def test_the_serve_path_defers_what_serving_never_uses() -> None:
+def test_a_start_serving_v1_never_imports_connexion_and_defers_what_it_never_uses() -> None:
     done = subprocess.run(
         [sys.executable, "-c", DEFERRED_CHECK], capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0, done.stderr
+    # /v1 is the compiled public API; the control API builds connexion on first use.
+    assert "create: 200 False" in done.stdout
+    assert "health: 200 True" in done.stdout
+    # What connexion imports but never serves with stays deferred...
     assert "loaded: []" in done.stdout
-    # A deferred name still works when used: imported then.
+    # ... and a deferred name still works when used: imported then.
     assert "works: 200 TestClient" in done.stdout
+
+
+def test_the_served_spec_is_parsed_once_per_content(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(specification, "_specs", {})
+    parsed: list[Path] = []
+
+    def counting(path: Path) -> Any:
+        parsed.append(path)
+        return spec.load_yaml(path)
+
+    monkeypatch.setattr(specification, "load_yaml", counting)
+    served = tmp_path / "openapi.yaml"
+    served.write_bytes(Settings().spec_path.read_bytes())
+    first = specification.served(served)
+    monkeypatch.setattr(specification, "_specs", {})  # as a new process would start
+    again = specification.served(served)
+    assert len(parsed) == 1  # the second start read the cached JSON
+    assert again.raw == first.raw == spec.load_yaml(Settings().spec_path)
+    served.write_text(served.read_text() + "\nx-changed: true\n")
+    assert specification.served(served).raw["x-changed"] is True
+    assert len(parsed) == 2  # a changed file is parsed again
+    dated = tmp_path / "dated.yaml"
+    dated.write_text("openapi: 3.0.3\ninfo: {title: t, version: 1}\nx-when: 2026-01-01\n")
+    specification.served(dated)
+    monkeypatch.setattr(specification, "_specs", {})
+    specification.served(dated)
+    assert len(parsed) == 4  # JSON cannot hold a date as YAML read it: never cached
+
+
+def test_a_broken_spec_is_refused_at_start_though_connexion_is_not_imported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(specification, "_passed", set())
+    document = spec.load_yaml(Settings().spec_path)
+    document["paths"]["/v1/nodes"]["get"]["responses"] = "not a responses object"
+    broken = tmp_path / "openapi.yaml"
+    broken.write_text(json.dumps(document))  # JSON is YAML
+    from mockserver.app import create_app
+
+    with pytest.raises(InvalidSpecification):
+        create_app(Settings(spec_path=broken))
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from mockserver.core.lifecycle import IllegalMove
 from mockserver.core.models import Run
 from mockserver.state import MockState
 from mockserver.storage.protocols import Edit
-from mockserver.web.errors import ApiError
+from mockserver.web.problems import ApiError
 
 
 async def change_run(state: MockState, run_id: str, edit: Edit) -> Run:

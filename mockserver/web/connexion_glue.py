@@ -18,21 +18,19 @@ Routing, security, validation and error handling stay connexion's.
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import json
 from collections.abc import AsyncGenerator, Callable, Iterable
 from functools import partial
 from typing import Any
 
 import connexion
-import orjson
 from connexion.apps.abstract import AbstractApp
 from connexion.apps.asynchronous import AsyncApi, AsyncASGIApp, AsyncOperation
 from connexion.context import receive, scope
 from connexion.datastructures import MediaTypeDict
 from connexion.decorators import StarletteDecorator
 from connexion.exceptions import NonConformingResponseBody
+from connexion.jsonifier import Jsonifier
 from connexion.lifecycle import ConnexionRequest
 from connexion.operations import AbstractOperation
 from connexion.security import ApiKeySecurityHandler
@@ -48,8 +46,15 @@ from connexion.validators import (
 
 from mockserver.web import specification
 from mockserver.web.auth import key_check
-from mockserver.web.errors import ErrorItem, ValidationProblem
-from mockserver.web.validation import LONG_DIGITS, PARSED_BODY, UTF8, SchemaCache, depth
+from mockserver.web.encoding import dumps
+from mockserver.web.problems import ErrorItem, ValidationProblem
+from mockserver.web.validation import (
+    PARSED_BODY,
+    SchemaCache,
+    conformance_errors,
+    decode_answer,
+    decode_body,
+)
 
 _NOTHING = object()
 _FORMS = (b"multipart/form-data", b"application/x-www-form-urlencoded")
@@ -112,6 +117,15 @@ class MockApp(connexion.AsyncApp):  # type: ignore[misc]
         AbstractApp.__init__(self, import_name, **kwargs)
 
 
+class FastJsonifier(Jsonifier):  # type: ignore[misc]
+    """connexion's Jsonifier (handler results -> body text) on orjson."""
+
+    def dumps(self, data: Any, **kwargs: Any) -> str:
+        if kwargs:
+            return str(super().dumps(data, **kwargs))
+        return dumps(data).decode() + "\n"
+
+
 # --- validators ------------------------------------------------------------------
 
 
@@ -125,27 +139,10 @@ class JSONBodyValidator(AbstractRequestBodyValidator):  # type: ignore[misc]
         raw = b"".join([chunk async for chunk in stream])
         if not raw:
             return None
-        try:
-            body = json.loads(raw.decode(self._encoding))
-        except RecursionError as exc:
-            raise self._too_deep() from exc
-        except (UnicodeDecodeError, LookupError) as exc:
-            raise ValidationProblem(
-                [ErrorItem(["body"], f"Body is not valid {self._encoding}: {exc}", "json_invalid")]
-            ) from exc
-        except ValueError as exc:
-            raise ValidationProblem(
-                [ErrorItem(["body"], f"Invalid JSON: {exc}", "json_invalid")]
-            ) from exc
-        if depth(body) > self._max_depth:
-            raise self._too_deep()
+        body = decode_body(raw, self._encoding, self._max_depth)
         # The handler reads this one (MockApp above) instead of decoding the body again.
         scope.setdefault("extensions", {})[PARSED_BODY] = body
         return body
-
-    def _too_deep(self) -> ValidationProblem:
-        msg = f"JSON nests deeper than {self._max_depth} levels"
-        return ValidationProblem([ErrorItem(["body"], msg, "too_deep")])
 
     def _validate(self, body: Any) -> dict[str, Any] | None:
         if body is None:
@@ -209,21 +206,14 @@ class JSONResponseValidator(AbstractResponseBodyValidator):  # type: ignore[misc
         if not raw:
             return None
         try:
-            if self._encoding.lower() in UTF8 and not LONG_DIGITS.search(raw):
-                # orjson is several times faster, but reads integers beyond 64 bits as
-                # floats (hence the digit check) and refuses NaN and Infinity (which only
-                # the standard encoder writes): those take the standard path below.
-                with contextlib.suppress(orjson.JSONDecodeError):
-                    return orjson.loads(raw)
-            return json.loads(raw.decode(self._encoding))
+            return decode_answer(raw, self._encoding)
         except ValueError as exc:
             raise NonConformingResponseBody(f"Response body is not JSON: {exc}") from exc
 
     def _validate(self, body: Any) -> dict[str, Any] | None:
-        errors = self._cache.errors([], self._schema, body)
-        if errors:
-            lines = "; ".join(f"{'/'.join(map(str, e.loc)) or '<root>'}: {e.msg}" for e in errors)
-            raise NonConformingResponseBody(f"Response body does not conform to the spec: {lines}")
+        problem = conformance_errors(self._cache, self._schema, body)
+        if problem is not None:
+            raise NonConformingResponseBody(problem)
         return None
 
 

@@ -12,7 +12,6 @@ import json
 from typing import Any
 
 import orjson
-from connexion.jsonifier import Jsonifier
 
 
 def dumps(body: Any) -> bytes:
@@ -20,12 +19,3 @@ def dumps(body: Any) -> bytes:
         return orjson.dumps(body)
     except (orjson.JSONEncodeError, TypeError):
         return json.dumps(body).encode()
-
-
-class FastJsonifier(Jsonifier):  # type: ignore[misc]
-    """connexion's Jsonifier (handler results -> body text) on orjson."""
-
-    def dumps(self, data: Any, **kwargs: Any) -> str:
-        if kwargs:
-            return str(super().dumps(data, **kwargs))
-        return dumps(data).decode() + "\n"

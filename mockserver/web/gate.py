@@ -1,4 +1,4 @@
-"""The one raw ASGI layer in front of connexion, outside its exception handling.
+"""The one ASGI layer every HTTP request crosses, before /v1 (public.py) or the rest.
 
 It does, in one pass over the headers and one send wrapper, what five stacked layers did:
 431/413 limits, the 405 method guard and the admin token (answered before any parsing);
@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import os
 from typing import Any
-
-from starlette.middleware.cors import CORSMiddleware
 
 from mockserver.state import MockState
 from mockserver.web.admin import AdminGuard
@@ -29,9 +27,11 @@ _WORKER = WORKER_HEADER.lower().encode()
 
 
 class Gate:
-    def __init__(self, app: Any, *, state: MockState, document: dict[str, Any]) -> None:
+    def __init__(
+        self, public: Any, rest: Any, *, state: MockState, document: dict[str, Any]
+    ) -> None:
         settings = state.settings
-        self.app = app
+        self.public = public
         self.journal = state.backend.journal
         self.limits = RequestLimits(settings.max_body_bytes, settings.max_header_bytes)
         self.methods = MethodGuard(document["paths"])
@@ -39,27 +39,34 @@ class Gate:
         # With state shared by several processes, which one served.
         self.pid = str(os.getpid()).encode() if state.backend.shared else None
         fallback = f"http://{settings.host}:{settings.port}"
-        self.landing = Landing(app, document=document, fallback_origin=fallback)
-        self.cors: Any = None
-        if settings.cors_origins:
-            self.cors = CORSMiddleware(
+        self.landing = Landing(rest, document=document, fallback_origin=fallback)
+        self.cors_origins = settings.cors_origins
+        self._cors: Any = None
+
+    @property
+    def cors(self) -> Any:
+        """Starlette's CORS layer, made for the first request with an Origin (no start
+        waits for starlette's import)."""
+        if self._cors is None:
+            from starlette.middleware.cors import CORSMiddleware
+
+            self._cors = CORSMiddleware(
                 self._guarded,
-                allow_origins=list(settings.cors_origins),
+                allow_origins=list(self.cors_origins),
                 allow_methods=["*"],
                 allow_headers=["*"],
                 # A browser reads only exposed headers: Allow matters on a 405.
                 expose_headers=["Preference-Applied", "Retry-After", "Allow"],
             )
+        return self._cors
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
         public = scope["path"].startswith(PUBLIC)
         if public:
             asked_of(scope)  # workspace and Prefer, once, for every layer after this one
-        with_origin = self.cors is not None and any(k == b"origin" for k, _ in scope["headers"])
-        vary = self.cors is not None and not with_origin
+        cors = bool(self.cors_origins)
+        with_origin = cors and any(k == b"origin" for k, _ in scope["headers"])
+        vary = cors and not with_origin
         status = 500
         pid = self.pid
 
@@ -100,7 +107,7 @@ class Gate:
             if replayed is None:
                 refusal = self.limits.too_large()
             else:
-                inner = self.app if scope["path"].startswith(PUBLIC) else self.landing
+                inner = self.public if scope["path"].startswith(PUBLIC) else self.landing
                 await inner(scope, replayed, send)
                 return
         status, body, extra = refusal

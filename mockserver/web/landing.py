@@ -11,8 +11,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import yaml
-
 from mockserver.web.asgi import header, send_json
 
 _HOST = re.compile(r"^[A-Za-z0-9.\-]+(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$")
@@ -44,6 +42,8 @@ class Landing:
         if path == "/openapi.json":
             await send_json(send, 200, served)
             return
+        import yaml
+
         raw = yaml.safe_dump(served, sort_keys=False, allow_unicode=True).encode()
         await send(
             {

@@ -16,18 +16,55 @@ import contextlib
 import hashlib
 import os
 from collections.abc import Callable
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 import orjson
 
+from contract_tests.spec import Spec, load_yaml
+
+# The connexion whose validation a pass vouches for: pinned in pyproject.toml, and
+# tests/test_connexion_canary.py checks the installed one is this (reading the installed
+# version at each start cost more than the rest of this module).
+CONNEXION = "3.3.0"
+
 _passed: set[str] = set()
+_specs: dict[str, Spec] = {}
+
+
+def _cache_root() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "mockserver"
 
 
 def cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "mockserver" / "valid-specs"
+    return _cache_root() / "valid-specs"
+
+
+def served(path: Path) -> Spec:
+    """The spec at `path`, parsed once per content: in this process, and as JSON in the
+    user's cache (`parsed-specs/<SHA-256 of the file>.json`), since parsing its YAML was
+    a tenth of a start. A changed file has another digest and is parsed again; a document
+    JSON cannot hold as it is (a date, a number as a key) is never cached."""
+    raw = path.read_bytes()
+    key = hashlib.sha256(raw).hexdigest()
+    found = _specs.get(key)
+    if found is not None:
+        return found
+    cached = _cache_root() / "parsed-specs" / f"{key}.json"
+    try:
+        document = orjson.loads(cached.read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        document = load_yaml(path)
+        with contextlib.suppress(OSError, TypeError, orjson.JSONEncodeError):
+            encoded = orjson.dumps(document)
+            if orjson.loads(encoded) == document:
+                cached.parent.mkdir(parents=True, exist_ok=True)
+                partial = cached.with_suffix(f".{os.getpid()}.part")  # replicas start at once
+                partial.write_bytes(encoded)
+                os.replace(partial, cached)
+    found = _specs[key] = Spec(path, document)
+    return found
 
 
 def digest(document: Any) -> str | None:
@@ -36,15 +73,21 @@ def digest(document: Any) -> str | None:
         raw = orjson.dumps(document, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
     except (TypeError, orjson.JSONEncodeError):
         return None
-    salt = f"connexion {version('connexion')}\n".encode()
+    salt = f"connexion {CONNEXION}\n".encode()
     return hashlib.sha256(salt + raw).hexdigest()
+
+
+def _known(key: str | None) -> bool:
+    if key is not None and (key in _passed or (cache_dir() / key).exists()):
+        _passed.add(key)
+        return True
+    return False
 
 
 def remembering(validate: Callable[[type, Any], None]) -> Callable[[type, Any], None]:
     def validate_once(cls: type, spec: Any) -> None:
         key = digest(spec)
-        if key is not None and (key in _passed or (cache_dir() / key).exists()):
-            _passed.add(key)
+        if _known(key):
             return
         validate(cls, spec)  # raises InvalidSpecification
         if key is not None:
@@ -54,3 +97,18 @@ def remembering(validate: Callable[[type, Any], None]) -> Callable[[type, Any], 
                 (cache_dir() / key).touch()
 
     return validate_once
+
+
+def check(document: Any) -> None:
+    """Validate the served spec as connexion would, unless it passed before: a start
+    with a known spec imports nothing of connexion (InvalidSpecification otherwise)."""
+    if _known(digest(document)):
+        return
+    import copy
+
+    from connexion.spec import Specification
+
+    from mockserver.web.connexion_glue import remember_valid_specs
+
+    remember_valid_specs()
+    Specification.from_dict(copy.deepcopy(document))  # validates, and remembers a pass

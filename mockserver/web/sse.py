@@ -12,7 +12,7 @@ from mockserver.core.event_log import Event
 from mockserver.state import MockState
 from mockserver.storage.protocols import StreamSlots
 from mockserver.web.encoding import dumps
-from mockserver.web.errors import ApiError
+from mockserver.web.problems import ApiError
 
 HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 

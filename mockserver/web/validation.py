@@ -8,13 +8,17 @@ FastAPI-shaped `{"loc", "msg", "type"}` items.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import re
 from typing import Any
 
 import jsonschema_rs
+import orjson
 
 from contract_tests.dialect import to_json_schema
-from mockserver.web.errors import ErrorItem
+from contract_tests.spec import Spec
+from mockserver.web.problems import ErrorItem, ValidationProblem
 
 Loc = list[str | int]
 
@@ -29,13 +33,21 @@ class SchemaCache:
     live as long as the app); each schema is kept beside its validator so its id is never
     reused. One per app: apps never share, and a dropped app frees its validators."""
 
-    def __init__(self) -> None:
+    def __init__(self, spec: Spec | None = None) -> None:
+        # With a spec, schemas may hold its `#/components/schemas` refs (the compiled
+        # public API's); without, they come resolved (connexion's).
+        self._spec = spec
         self._compiled: dict[int, tuple[Any, Any]] = {}
 
     def validator(self, schema: dict[str, Any]) -> Any:
         found = self._compiled.get(id(schema))
         if found is None:
-            validator = jsonschema_rs.validator_for(to_json_schema(schema), validate_formats=True)
+            if self._spec is not None:
+                validator = self._spec.compile(schema)
+            else:
+                validator = jsonschema_rs.validator_for(
+                    to_json_schema(schema), validate_formats=True
+                )
             found = self._compiled[id(schema)] = (schema, validator)
         return found[1]
 
@@ -74,3 +86,49 @@ def depth(document: Any) -> int:
                 (child, level + 1) for child in (node.values() if isinstance(node, dict) else node)
             )
     return deepest
+
+
+def decode_body(raw: bytes, encoding: str, max_depth: int) -> Any:
+    """A request body read as JSON in its declared charset; a ValidationProblem (a 422
+    naming why) when it is not JSON, not in that charset, or nests deeper than allowed.
+    The standard decoder: orjson reads integers beyond 64 bits as floats."""
+    try:
+        body = json.loads(raw.decode(encoding))
+    except RecursionError as exc:
+        raise _too_deep(max_depth) from exc
+    except (UnicodeDecodeError, LookupError) as exc:
+        msg = f"Body is not valid {encoding}: {exc}"
+        raise ValidationProblem([ErrorItem(["body"], msg, "json_invalid")]) from exc
+    except ValueError as exc:
+        raise ValidationProblem(
+            [ErrorItem(["body"], f"Invalid JSON: {exc}", "json_invalid")]
+        ) from exc
+    if depth(body) > max_depth:
+        raise _too_deep(max_depth)
+    return body
+
+
+def _too_deep(max_depth: int) -> ValidationProblem:
+    msg = f"JSON nests deeper than {max_depth} levels"
+    return ValidationProblem([ErrorItem(["body"], msg, "too_deep")])
+
+
+def decode_answer(raw: bytes, encoding: str) -> Any:
+    """A response body read back as JSON (ValueError when it is not JSON).
+
+    orjson is several times faster, but reads integers beyond 64 bits as floats (hence
+    the digit check) and refuses NaN and Infinity (which only the standard encoder
+    writes): those take the standard path."""
+    if encoding.lower() in UTF8 and not LONG_DIGITS.search(raw):
+        with contextlib.suppress(orjson.JSONDecodeError):
+            return orjson.loads(raw)
+    return json.loads(raw.decode(encoding))
+
+
+def conformance_errors(cache: SchemaCache, schema: dict[str, Any], body: Any) -> str | None:
+    """Why an answer breaks its documented schema, as one line; None when it conforms."""
+    errors = cache.errors([], schema, body)
+    if not errors:
+        return None
+    lines = "; ".join(f"{'/'.join(map(str, e.loc)) or '<root>'}: {e.msg}" for e in errors)
+    return f"Response body does not conform to the spec: {lines}"

@@ -14,8 +14,7 @@ import logging
 import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-
-import httpx
+from typing import TYPE_CHECKING
 
 from mockserver.core import render
 from mockserver.core.faults import WEBHOOK, Faults
@@ -25,6 +24,9 @@ from mockserver.core.webhook_policy import DELIVERY_HEADER, SIGNATURE_HEADER, si
 from mockserver.state import MockState
 from mockserver.web.asgi import WORKER_HEADER
 from mockserver.web.encoding import dumps
+
+if TYPE_CHECKING:
+    import httpx
 
 logger = logging.getLogger("mockserver.webhooks")
 
@@ -48,8 +50,10 @@ class Dispatcher:
 
     def _http(self) -> httpx.AsyncClient:
         # Made for the first delivery: many sessions send none, and httpx is a slow import
-        # (deferred by `mockserver serve`, see deferred.py).
+        # (a tenth of a second) that no start should wait for.
         if self._client is None:
+            import httpx
+
             self._client = httpx.AsyncClient(timeout=self._state.settings.webhook_timeout_s)
         return self._client
 
@@ -174,7 +178,7 @@ class Dispatcher:
                         await outbox.save(delivery, lease)
                         await self._duplicate(delivery, headers, faults.webhook_duplicates or 0)
                         return
-                except httpx.HTTPError as exc:
+                except _http_error() as exc:
                     attempt.error = (
                         f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
                     )
@@ -190,10 +194,16 @@ class Dispatcher:
         for _ in range(copies):
             attempt = Attempt(len(delivery.attempts) + 1, _wall(), error="injected duplicate")
             delivery.attempts.append(attempt)
-            with contextlib.suppress(httpx.HTTPError):
+            with contextlib.suppress(_http_error()):
                 attempt.status_code = (
                     await client.post(delivery.url, content=delivery.body, headers=headers)
                 ).status_code
+
+
+def _http_error() -> type[Exception]:
+    import httpx  # imported by then: the client was made first
+
+    return httpx.HTTPError
 
 
 @contextlib.asynccontextmanager

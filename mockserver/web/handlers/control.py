@@ -13,7 +13,7 @@ from mockserver.core.lifecycle import Timeline
 from mockserver.core.render import timestamp
 from mockserver.state import MockState
 from mockserver.web.change import change_run
-from mockserver.web.errors import ApiError, ErrorItem, ValidationProblem
+from mockserver.web.problems import ApiError, ErrorItem, ValidationProblem
 
 
 def _workspace(body_or_key: dict[str, Any] | str | None) -> str | None:

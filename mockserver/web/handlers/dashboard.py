@@ -20,7 +20,7 @@ from mockserver.state import MockState
 from mockserver.web import sse
 from mockserver.web.board import Board
 from mockserver.web.encoding import dumps
-from mockserver.web.errors import ApiError
+from mockserver.web.problems import ApiError
 
 UI_DIR = Path(__file__).resolve().parent.parent / "ui"
 ASSETS = {

@@ -11,31 +11,38 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from connexion import request
-
 from mockserver.core import event_log
 from mockserver.core.faults import Faults
 from mockserver.core.ids import workspace_of
 from mockserver.state import MockState
-from mockserver.web import sse
-from mockserver.web.asked import asked_of
-from mockserver.web.errors import ApiError
+from mockserver.web.asked import Asked
+from mockserver.web.problems import ApiError
 
 
 class RunEvents:
     def __init__(self, state: MockState) -> None:
         self._state = state
 
-    async def stream(self, run_id: str, user: str, etag: str | None = None) -> Any:
+    async def stream(
+        self,
+        run_id: str,
+        user: str,
+        asked: Asked,
+        etag: str | None = None,
+        last_event_id: str | None = None,
+    ) -> Any:
         workspace = workspace_of(user)
         state = self._state
         if await state.runs.get(workspace, run_id) is None:
             raise ApiError(404, "Run not found")
         # The standard header wins over the query parameter when both are given.
-        resume = event_log.parse_event_id(request.headers.get("last-event-id") or etag)
-        prefs = asked_of(request.scope).prefer
-        asked = Faults.from_request(prefs.faults)
-        cut = asked.over(await state.faults_for(workspace, "getRunEvents")).sse_cut_after
+        resume = event_log.parse_event_id(last_event_id or etag)
+        prefs = asked.prefer
+        faults = Faults.from_request(prefs.faults)
+        cut = faults.over(await state.faults_for(workspace, "getRunEvents")).sse_cut_after
+        # Imported on the first stream: starlette's responses are no start's business.
+        from mockserver.web import sse
+
         token = await sse.hold_slot(state)
         response = sse.HeldStream(
             self._released(workspace, run_id, resume, cut), state.backend.slots, token
@@ -47,6 +54,8 @@ class RunEvents:
     async def _released(
         self, workspace: str, run_id: str, last_id: tuple[int, int] | None, cut_after: int | None
     ) -> AsyncIterator[bytes]:
+        from mockserver.web import sse
+
         state = self._state
         keepalive = state.settings.sse_keepalive_s
         quiet_since = time.monotonic()

@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from connexion import request
-
 from mockserver.core import render
 from mockserver.core.cassette import Cassette
 from mockserver.core.ids import workspace_of
@@ -15,10 +13,10 @@ from mockserver.core.planning import plan, select_nodes
 from mockserver.core.webhook_policy import webhook_allowed
 from mockserver.core.workflows import Workflow
 from mockserver.state import MockState
-from mockserver.web.asked import asked_of
+from mockserver.web.asked import Asked
 from mockserver.web.change import change_run
-from mockserver.web.errors import ApiError, ErrorItem, ValidationProblem
 from mockserver.web.journal import journal_entry
+from mockserver.web.problems import ApiError, ErrorItem, ValidationProblem
 
 # Prefer tokens a replay overrides: the recording decides how the run goes.
 SCENARIO_TOKENS = {"outcome", "duration", "queue_delay", "node_duration", "fail_at", "pause_at"}
@@ -63,7 +61,7 @@ class Runs:
             raise ApiError(503, msg, retry_after=5)
 
     async def _create(
-        self, workflow_id: str, body: dict[str, Any], user: str
+        self, workflow_id: str, body: dict[str, Any], user: str, asked: Asked
     ) -> tuple[Run, float, dict[str, str]]:
         state = self._state
         workspace = workspace_of(user)
@@ -79,19 +77,19 @@ class Runs:
             # Schema-valid but naming nothing that exists: "not found", like a run id.
             names = ", ".join(repr(node) for node in unknown)
             raise ApiError(404, f"Unknown node id {names} in workflow {workflow_id}")
-        prefs = asked_of(request.scope).prefer
-        asked = prefs.scenario
+        prefs = asked.prefer
+        wanted = prefs.scenario
         # A Prefer naming a node this run does not execute is not honoured (RFC 7240).
         for key in ("fail_at", "pause_at"):
-            node = getattr(asked, key)
+            node = getattr(wanted, key)
             if node is not None and node not in selected:
-                asked = replace(asked, **{key: None})
+                wanted = replace(wanted, **{key: None})
                 if key == "fail_at" and "outcome=failed" not in prefs.applied:
-                    asked = replace(asked, outcome=None)  # the failure was only implied
+                    wanted = replace(wanted, outcome=None)  # the failure was only implied
                 prefs = replace(
                     prefs, applied=tuple(a for a in prefs.applied if not a.startswith(key))
                 )
-        scenario = asked.over(workflow.scenario_for(body)).over(state.default_scenario)
+        scenario = wanted.over(workflow.scenario_for(body)).over(state.default_scenario)
         now = await state.now(workspace)
         recorded = self._cassette.match(workflow_id, body["input"], prefs.replay)
         if recorded is not None:  # the recorded run, on this mock's clock
@@ -128,8 +126,10 @@ class Runs:
         body = render.run_output if output_only else render.simplified_run
         return body(run, workflow, snap, by_id=use_output_ids)
 
-    async def create(self, workflow_id: str, body: dict[str, Any], user: str) -> Response:
-        run, now, headers = await self._create(workflow_id, body, user)
+    async def create(
+        self, workflow_id: str, body: dict[str, Any], user: str, asked: Asked
+    ) -> Response:
+        run, now, headers = await self._create(workflow_id, body, user, asked)
         return self._view(run, now), 200, headers
 
     async def create_sync(
@@ -137,10 +137,11 @@ class Runs:
         workflow_id: str,
         body: dict[str, Any],
         user: str,
+        asked: Asked,
         output_only: bool = False,
         use_output_ids: bool = False,
     ) -> Response:
-        run, now, headers = await self._create(workflow_id, body, user)
+        run, now, headers = await self._create(workflow_id, body, user, asked)
         state = self._state
         deadline = now + state.settings.sync_cap_s
         # Sleep until the run's next moment (or the cap); a stop, a resume or a clock

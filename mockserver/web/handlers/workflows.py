@@ -7,7 +7,7 @@ from typing import Any
 from mockserver.core import render
 from mockserver.core.ids import workspace_of
 from mockserver.state import MockState
-from mockserver.web.errors import ApiError
+from mockserver.web.problems import ApiError
 
 
 class Workflows:

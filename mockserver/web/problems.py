@@ -1,0 +1,71 @@
+"""The errors a handler raises, and the documented JSON answer of each.
+
+Plain exceptions (no framework in them), so the public API's compiled path answers them
+without importing connexion, and errors.py hands the same answers to connexion's
+exception handling for the control API.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+logger = logging.getLogger("mockserver")
+
+Answer = tuple[int, Any, dict[str, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorItem:
+    loc: list[str | int]
+    msg: str
+    type: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"loc": self.loc, "msg": self.msg, "type": self.type}
+
+
+class ValidationProblem(Exception):
+    """A 422 listing every problem found in the request."""
+
+    status = 422
+
+    def __init__(self, errors: list[ErrorItem]) -> None:
+        super().__init__("validation failed")
+        self.errors = errors
+
+
+class ApiError(Exception):
+    """A documented non-validation error: 401, 404, 409, 503 (with Retry-After)."""
+
+    def __init__(self, status: int, detail: str, retry_after: int | None = None) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+
+
+def validation_answer(exc: ValidationProblem) -> Answer:
+    return 422, {"detail": [e.as_json() for e in exc.errors]}, {}
+
+
+def api_error_answer(exc: ApiError) -> Answer:
+    return exc.status, {"detail": exc.detail}, dict(exc.headers)
+
+
+def nonconforming_answer(detail: str) -> Answer:
+    logger.error("response does not conform to openapi.yaml: %s", detail)
+    return 500, {"detail": f"Mock bug: {detail}"}, {}
+
+
+def unavailable_answer(exc: Exception) -> Answer:
+    # The state store (Redis) is down: nobody's mistake, 503 as the spec declares.
+    logger.warning("state backend unavailable: %s", exc)
+    detail = "The mock's state store is unavailable; retry later"
+    return 503, {"detail": detail}, {"Retry-After": "1"}
+
+
+def unexpected_answer(exc: BaseException) -> Answer:
+    logger.exception("unexpected error", exc_info=exc)
+    return 500, {"detail": "Internal mock error (see the server log)"}, {}

@@ -1,0 +1,82 @@
+"""The mock's ASGI app: its lifespan, then the gate, then /v1 or the rest.
+
+/v1 is the compiled public API (public.py). Everything else (the control API under
+/_mock, the dashboard, Swagger UI) is a connexion app, built on the first request that
+needs it: a start that serves only /v1, as a client or a cold-start probe does, never
+imports connexion.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+from mockserver.state import MockState
+from mockserver.web.gate import Gate
+
+
+class OnDemand:
+    """An ASGI app built by `build` on its first call (once, however many arrive)."""
+
+    def __init__(self, build: Callable[[], Any]) -> None:
+        self._build = build
+        self._app: Any = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def app(self) -> Any:
+        if self._app is None:
+            self._app = self._build()
+        return self._app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if self._app is None:
+            async with self._lock:
+                self.app  # noqa: B018 - builds it
+        await self._app(scope, receive, send)
+
+
+class MockServer:
+    def __init__(
+        self,
+        state: MockState,
+        public: Any,
+        rest: OnDemand,
+        lifespan: Callable[[], AbstractAsyncContextManager[None]],
+    ) -> None:
+        self.mock = state  # for tests and the CLI; handlers get it through their objects
+        self.rest = rest
+        self._lifespan = lifespan
+        self._gate = Gate(public, rest, state=state, document=state.spec.raw)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._gate(scope, receive, send)
+        elif kind == "lifespan":
+            await self._live(receive, send)
+        else:
+            await self.rest(scope, receive, send)
+
+    async def _live(self, receive: Any, send: Any) -> None:
+        """The ASGI lifespan: the webhook dispatcher runs from startup to shutdown."""
+        await receive()  # lifespan.startup
+        started = False
+        try:
+            async with self._lifespan():
+                started = True
+                await send({"type": "lifespan.startup.complete"})
+                await receive()  # lifespan.shutdown
+        except BaseException as exc:
+            failed = "lifespan.shutdown.failed" if started else "lifespan.startup.failed"
+            await send({"type": failed, "message": repr(exc)})
+            raise
+        await send({"type": "lifespan.shutdown.complete"})
+
+    def test_client(self, **kwargs: Any) -> Any:
+        """starlette's TestClient on this app (as connexion's `test_client()`)."""
+        from starlette.testclient import TestClient
+
+        return TestClient(self, **kwargs)
