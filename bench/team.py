@@ -24,7 +24,7 @@ from typing import Any
 import redis
 
 from bench import wrk
-from bench.run import CREATE, RESULTS, _creates, _send, poll
+from bench.run import CREATE, RESULTS, ROOM, _creates, _send, poll
 from bench.servers import Server, Target, ours
 from mockserver.process import running_redis
 
@@ -91,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for name in order:
                 redis.Redis.from_url(server.url).flushdb()
                 with ExitStack() as stack:
-                    servers = [stack.enter_context(Server(t, logs)) for t in plans[name]]
+                    servers = [stack.enter_context(Server(t, logs, env=ROOM)) for t in plans[name]]
                     figures = _measure(servers, args.seconds, args.warmup, scratch)
                 seen[name].append(figures)
                 print(
