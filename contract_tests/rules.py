@@ -6,8 +6,11 @@ evidence and a curl line. Plain module (no pytest): other tools import the catal
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -59,9 +62,26 @@ class ContractViolation(AssertionError):
         return "\n".join(lines)
 
 
+_tally: ContextVar[Counter[str] | None] = ContextVar("contract_rules_tally", default=None)
+
+
+@contextlib.contextmanager
+def tallied(counts: Counter[str]) -> Iterator[None]:
+    """Within it, every check of a rule (held or broken) counts in `counts`: a report can
+    tell a rule that held from one nothing exercised."""
+    token = _tally.set(counts)
+    try:
+        yield
+    finally:
+        _tally.reset(token)
+
+
 def require(rule: Rule, ok: bool, problem: str, *evidence: Evidence) -> None:
     """Raise a ContractViolation of `rule` unless `ok`."""
     __tracebackhide__ = True
+    counts = _tally.get()
+    if counts is not None:
+        counts[rule.id] += 1
     if not ok:
         raise ContractViolation(rule, problem, evidence)
 

@@ -261,7 +261,8 @@ class Observer:
         watch.outcome = _applied(exchange.header("preference-applied"), "outcome")
         if seen.operation_id == "createRun":
             try:
-                watch.history = RunHistory.created(exchange)
+                with rules.tallied(self.log.checked):
+                    watch.history = RunHistory.created(exchange)
             except ContractViolation as exc:
                 self.log.add(exc, run_id)
                 watch.history = RunHistory()
@@ -448,7 +449,8 @@ class Observer:
         self, run_id: str | None, check: Callable[..., T], *args: Any, **kw: Any
     ) -> T | None:
         try:
-            return check(*args, **kw)
+            with rules.tallied(self.log.checked):
+                return check(*args, **kw)
         except ContractViolation as exc:
             self.log.add(exc, run_id)
             return None

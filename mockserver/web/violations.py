@@ -41,7 +41,8 @@ class Violation:
 class ViolationLog:
     def __init__(self, judged: frozenset[str]) -> None:
         self.judged = judged  # the rules live traffic can show broken
-        self.counts: Counter[str] = Counter()
+        self.counts: Counter[str] = Counter()  # violations, by rule
+        self.checked: Counter[str] = Counter()  # checks made (held or not), by rule
         self._kept: deque[Violation] = deque(maxlen=KEPT)
 
     def add(self, exc: ContractViolation, run_id: str | None) -> Violation:
@@ -65,8 +66,9 @@ class ViolationLog:
         ]
 
     def junit(self) -> bytes:
-        """One test case per rule: failed with every violation kept, passed, or skipped
-        when live traffic cannot show it (e.g. a refused key: the proxy cannot know it)."""
+        """One test case per rule: failed with every violation kept; passed when checked
+        and held; skipped when live traffic cannot show it (e.g. a refused key: the proxy
+        cannot know it), or when no call seen exercised it (no webhook, no stream...)."""
         suite = ET.Element("testsuite", name="contract-proxy")
         failures = skipped = 0
         for rule in rules.ALL:
@@ -85,6 +87,9 @@ class ViolationLog:
             elif rule.id not in self.judged:
                 skipped += 1
                 ET.SubElement(case, "skipped", message="not observable on live traffic")
+            elif not self.checked[rule.id]:
+                skipped += 1
+                ET.SubElement(case, "skipped", message="not exercised by the traffic seen")
         suite.set("tests", str(len(rules.ALL)))
         suite.set("failures", str(failures))
         suite.set("errors", "0")
