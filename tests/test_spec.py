@@ -109,6 +109,15 @@ def test_the_mock_refuses_a_spec_whose_transitions_differ(tmp_path: Path) -> Non
         create_app(Settings(spec_path=changed))
 
 
+def test_the_mock_refuses_a_spec_with_an_operation_it_cannot_serve(tmp_path: Path) -> None:
+    document = yaml.safe_load(SPEC_PATH.read_text())
+    document["paths"]["/v1/nodes"]["get"]["operationId"] = "listGadgets"
+    changed = tmp_path / "openapi.yaml"
+    changed.write_text(yaml.safe_dump(document))
+    with pytest.raises(ValueError, match="no handler for operation listGadgets"):
+        create_app(Settings(spec_path=changed))
+
+
 def test_both_create_calls_declare_the_webhook_inline() -> None:
     """openapi-python-client refuses a `$ref`-ed callback; both calls carry it inline."""
     paths = SPEC.document["paths"]

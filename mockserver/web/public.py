@@ -128,6 +128,14 @@ class Endpoint:
         return self.takes_all or arg in self.accepts
 
 
+def _handler(handlers: Mapping[str, Handler], operation: dict[str, Any], spec: Spec) -> Handler:
+    found = handlers.get(operation.get("operationId", ""))
+    if found is None:
+        named = operation.get("operationId", "(no operationId)")
+        raise ValueError(f"{spec.path}: the mock has no handler for operation {named}")
+    return found
+
+
 def _pythonic(name: str) -> str:
     return name.replace("-", "_").lower()
 
@@ -150,7 +158,7 @@ class PublicApi:
                         state.spec,
                         item[method],
                         item.get("parameters", []),
-                        handlers[item[method]["operationId"]],
+                        _handler(handlers, item[method], state.spec),
                     )
                     for method in _METHODS
                     if method in item
