@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import re
 from functools import cache
 from pathlib import Path
@@ -57,12 +58,14 @@ class Spec:
 
     def compile(self, schema: dict[str, Any]) -> Any:
         """A validator for any schema of the spec (an operation's parameter, body, ...)."""
+        root = {**_relink(to_json_schema(schema)), "$defs": self._definitions}
+        return jsonschema_rs.validator_for(root, validate_formats=True)
+
+    @functools.cached_property
+    def _definitions(self) -> dict[str, Any]:
+        """`components/schemas` as JSON Schema, converted once for every compile."""
         schemas = self._document["components"]["schemas"]
-        root = {
-            **to_json_schema(schema),
-            "$defs": {name: to_json_schema(s) for name, s in schemas.items()},
-        }
-        return jsonschema_rs.validator_for(_relink(root), validate_formats=True)
+        return {name: _relink(to_json_schema(s)) for name, s in schemas.items()}
 
     def errors(self, component: str, instance: Any) -> list[str]:
         """Every way `instance` breaks the component schema, as readable lines."""
