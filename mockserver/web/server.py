@@ -8,7 +8,6 @@ imports connexion.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
@@ -18,12 +17,12 @@ from mockserver.web.gate import Gate
 
 
 class OnDemand:
-    """An ASGI app built by `build` on its first call (once, however many arrive)."""
+    """An ASGI app built by `build` on its first call. The build is synchronous (no
+    await), so requests arriving together on the loop all find it built once."""
 
     def __init__(self, build: Callable[[], Any]) -> None:
         self._build = build
         self._app: Any = None
-        self._lock = asyncio.Lock()
 
     @property
     def app(self) -> Any:
@@ -32,10 +31,7 @@ class OnDemand:
         return self._app
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if self._app is None:
-            async with self._lock:
-                self.app  # noqa: B018 - builds it
-        await self._app(scope, receive, send)
+        await self.app(scope, receive, send)
 
 
 class MockServer:
