@@ -13,7 +13,10 @@ tests/test_connexion_canary.py names each surface, so an upgrade fails there by 
   per-request `inspect.signature` of it cached;
 - `remember_valid_specs`: connexion's private `Specification._validate_spec` run once
   per distinct spec (specification.py remembers which passed).
-Routing, security, validation and error handling stay connexion's.
+- `FastJsonifier`: connexion's jsonifier on orjson.
+This serves what connexion still serves: the control API (/_mock), the dashboard and
+Swagger UI, where routing, security, validation and error handling stay connexion's. The
+public API (/v1) is public.py's and imports none of it.
 """
 
 from __future__ import annotations
