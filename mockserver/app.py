@@ -18,12 +18,14 @@ from mockserver.web import specification, webhooks
 from mockserver.web.handlers import events, platform, runs, workflows
 from mockserver.web.public import Handler, PublicApi
 from mockserver.web.server import MockServer, OnDemand
+from mockserver.web.specification import SpecError
 
 CONTROL_SPEC = Path(__file__).resolve().parent / "web" / "control.yaml"
 
 
 def build_state(settings: Settings, clock: SimClock | None = None) -> MockState:
-    """Raises WorkflowsFileError (with line numbers) for a bad --workflows file."""
+    """Raises WorkflowsFileError (with line numbers) for a bad --workflows file, SpecError
+    for a spec the mock cannot serve."""
     base = Scenario(
         outcome="completed",
         queue_delay_s=settings.queue_delay_s,
@@ -36,10 +38,14 @@ def build_state(settings: Settings, clock: SimClock | None = None) -> MockState:
         loaded = workflows_file.load(settings.workflows_file)
         known, base = loaded.catalogue_workflows(), loaded.defaults.over(base)
     served = specification.served(settings.spec_path)
-    if served.transitions != lifecycle.LEGAL_MOVES:
+    try:
+        transitions = served.transitions
+    except (KeyError, ValueError) as exc:
+        raise SpecError(f"{settings.spec_path}: RunStatus x-transitions: {exc}") from exc
+    if transitions != lifecycle.LEGAL_MOVES:
         # The lifecycle's timelines make only these moves; a spec promising others is wrong.
-        raise ValueError(
-            f"{settings.spec_path}: RunStatus x-transitions {served.transitions} differ from "
+        raise SpecError(
+            f"{settings.spec_path}: RunStatus x-transitions {transitions} differ from "
             f"the mock's lifecycle {lifecycle.LEGAL_MOVES}"
         )
     return MockState(
@@ -55,7 +61,7 @@ def create_app(settings: Settings | None = None, *, clock: SimClock | None = Non
     """Build the mock. `clock` overrides the one the settings choose (tests pass a ManualClock)."""
     settings = settings or Settings()
     state = build_state(settings, clock)
-    specification.check(state.spec.raw)  # a changed spec is validated before serving
+    specification.check(state.spec)  # a changed spec is validated before serving
     run_ops = runs.Runs(state)
     public: dict[str, Handler] = {
         "createRun": run_ops.create,

@@ -198,11 +198,14 @@ def serve(settings: Settings) -> int:
 
 
 def _unusable_file(exc: Exception) -> str | None:
-    """What a bad --workflows or --replay file raised, said for the user; None otherwise.
-    (workflows_file is imported only here: a start without the file never needs YAML.)"""
+    """What a bad spec, --workflows or --replay file raised, said for the user; None
+    otherwise. (workflows_file is imported only here: a start without one needs no YAML.)"""
     from mockserver.core.cassette import CassetteError
+    from mockserver.web.specification import SpecError
     from mockserver.workflows_file import WorkflowsFileError
 
+    if isinstance(exc, SpecError):
+        return f"the spec cannot be served:\n{exc}"
     if isinstance(exc, WorkflowsFileError):
         return f"the workflows file cannot be used:\n{exc}"
     if isinstance(exc, CassetteError | OSError):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
 import uuid
+from pathlib import Path
 
 import httpx
+import pytest
 
 from mockserver.process import running_mock
 from tests.conftest import QA
@@ -45,6 +48,33 @@ def test_a_bad_setting_is_a_clear_error_not_a_traceback() -> None:
     )
     assert result.returncode == 2
     assert "error: speed must be > 0" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        (None, "cannot read"),
+        ("paths: [unclosed\n", "not valid YAML"),
+        ('{"openapi": "3.0.3", "info": {}, "paths": {}}', "RunStatus x-transitions"),
+    ],
+)
+def test_a_spec_the_mock_cannot_serve_is_a_clear_error_not_a_traceback(
+    tmp_path: Path, content: str | None, said: str
+) -> None:
+    spec = tmp_path / "openapi.yaml"
+    if content is not None:
+        spec.write_text(content)
+    result = subprocess.run(
+        [sys.executable, "-m", "mockserver", "serve"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ, "MOCKSERVER_SPEC_PATH": str(spec)},
+    )
+    assert result.returncode == 2, result.stderr
+    assert "error: the spec cannot be served:" in result.stderr
+    assert f"{spec}: {said}" in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -108,8 +108,10 @@ def test_a_broken_spec_is_refused_at_start_though_connexion_is_not_imported(
     broken.write_text(json.dumps(document))  # JSON is YAML
     from mockserver.app import create_app
 
-    with pytest.raises(InvalidSpecification):
+    with pytest.raises(specification.SpecError, match="not a valid OpenAPI 3.0 document") as got:
         create_app(Settings(spec_path=broken))
+    assert str(broken) in str(got.value)
+    assert isinstance(got.value.__cause__, InvalidSpecification)
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ from mockserver.web.encoding import dumps
 from mockserver.web.injection import injected_fault
 from mockserver.web.problems import ApiError, ErrorItem, ValidationProblem
 from mockserver.web.routes import Routes
+from mockserver.web.specification import SpecError
 from mockserver.web.validation import SchemaCache, conformance_errors, decode_body
 
 Handler = Callable[..., Any]
@@ -132,7 +133,7 @@ def _handler(handlers: Mapping[str, Handler], operation: dict[str, Any], spec: S
     found = handlers.get(operation.get("operationId", ""))
     if found is None:
         named = operation.get("operationId", "(no operationId)")
-        raise ValueError(f"{spec.path}: the mock has no handler for operation {named}")
+        raise SpecError(f"{spec.path}: the mock has no handler for operation {named}")
     return found
 
 

@@ -32,6 +32,11 @@ _passed: set[str] = set()
 _specs: dict[str, Spec] = {}
 
 
+class SpecError(ValueError):
+    """The served spec cannot be served: unreadable, not OpenAPI, or promising what the
+    mock does not do. The message names the file."""
+
+
 def _cache_root() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "mockserver"
@@ -46,7 +51,10 @@ def served(path: Path) -> Spec:
     user's cache (`parsed-specs/<SHA-256 of the file>.json`), since parsing its YAML was
     a tenth of a start. A changed file has another digest and is parsed again; a document
     JSON cannot hold as it is (a date, a number as a key) is never cached."""
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise SpecError(f"{path}: cannot read: {exc.strerror or exc}") from exc
     key = hashlib.sha256(raw).hexdigest()
     found = _specs.get(key)
     if found is not None:
@@ -55,7 +63,10 @@ def served(path: Path) -> Spec:
     try:
         document = orjson.loads(cached.read_bytes())
     except (OSError, orjson.JSONDecodeError):
-        document = load_yaml(path)
+        try:
+            document = load_yaml(path)
+        except Exception as exc:  # yaml's errors, without importing yaml here
+            raise SpecError(f"{path}: not valid YAML: {exc}") from exc
         with contextlib.suppress(OSError, TypeError, orjson.JSONEncodeError):
             encoded = orjson.dumps(document)
             if orjson.loads(encoded) == document:
@@ -99,16 +110,20 @@ def remembering(validate: Callable[[type, Any], None]) -> Callable[[type, Any], 
     return validate_once
 
 
-def check(document: Any) -> None:
+def check(spec: Spec) -> None:
     """Validate the served spec as connexion would, unless it passed before: a start
-    with a known spec imports nothing of connexion (InvalidSpecification otherwise)."""
-    if _known(digest(document)):
+    with a known spec imports nothing of connexion (SpecError otherwise)."""
+    if _known(digest(spec.raw)):
         return
     import copy
 
+    from connexion.exceptions import InvalidSpecification
     from connexion.spec import Specification
 
     from mockserver.web.connexion_glue import remember_valid_specs
 
     remember_valid_specs()
-    Specification.from_dict(copy.deepcopy(document))  # validates, and remembers a pass
+    try:
+        Specification.from_dict(copy.deepcopy(spec.raw))  # validates, remembers a pass
+    except InvalidSpecification as exc:
+        raise SpecError(f"{spec.path}: not a valid OpenAPI 3.0 document: {exc}") from exc
