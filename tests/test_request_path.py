@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from mockserver.web import asked, connexion_glue
+from mockserver.web import asked, connexion_glue, routes
 from tests.conftest import KEY, QA
 
 RUNS = f"/v1/workflows/{QA.id}/runs"
@@ -49,6 +49,25 @@ def test_workspace_and_prefer_are_derived_once_per_request(
     # Read by the gate (journal), fault injection and the create handler: parsed once.
     assert parsed == ["outcome=failed"]
     assert created.headers["preference-applied"] == "outcome=failed"
+
+
+def test_a_request_is_routed_once_for_the_method_guard_and_the_public_api(
+    client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    matched: list[str] = []
+    original = routes.Routes.find
+
+    def counting(self: Any, path: str) -> Any:
+        matched.append(path)
+        return original(self, path)
+
+    monkeypatch.setattr(routes.Routes, "find", counting)
+    created = client.post(RUNS, json={"input": {}}, headers=KEY)
+    assert created.status_code == 200, created.text
+    assert matched == [RUNS]
+    refused = client.put(RUNS, json={}, headers=KEY)
+    assert refused.status_code == 405  # the guard's match, from the same table
+    assert matched == [RUNS, RUNS]
 
 
 def test_an_answer_to_a_request_without_origin_varies_on_origin(client: Any) -> None:

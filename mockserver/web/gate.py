@@ -11,6 +11,7 @@ CORS layer runs only for requests that carry an Origin (a request without one ge
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import Any
 
 from mockserver.state import MockState
@@ -21,6 +22,7 @@ from mockserver.web.journal import journal_entry
 from mockserver.web.landing import Landing
 from mockserver.web.limits import Refusal, RequestLimits
 from mockserver.web.methods import MethodGuard
+from mockserver.web.routes import Routes
 
 PUBLIC = "/v1/"
 _WORKER = WORKER_HEADER.lower().encode()
@@ -28,13 +30,19 @@ _WORKER = WORKER_HEADER.lower().encode()
 
 class Gate:
     def __init__(
-        self, public: Any, rest: Any, *, state: MockState, document: dict[str, Any]
+        self,
+        public: Any,
+        rest: Any,
+        *,
+        state: MockState,
+        document: dict[str, Any],
+        routes: Routes[Mapping[str, Any]],
     ) -> None:
         settings = state.settings
         self.public = public
         self.journal = state.backend.journal
         self.limits = RequestLimits(settings.max_body_bytes, settings.max_header_bytes)
-        self.methods = MethodGuard(document["paths"])
+        self.methods = MethodGuard(routes)
         self.admin = AdminGuard(settings.admin_token) if settings.admin_token else None
         # With state shared by several processes, which one served.
         self.pid = str(os.getpid()).encode() if state.backend.shared else None
@@ -98,7 +106,7 @@ class Gate:
     async def _guarded(self, scope: Any, receive: Any, send: Any) -> None:
         headers = scope["headers"]
         refusal: Refusal | None = self.limits.headers_refusal(headers) or self.methods.refusal(
-            scope["method"], scope["path"]
+            scope
         )
         if refusal is None and self.admin is not None:
             refusal = self.admin.refusal(scope["path"], headers)

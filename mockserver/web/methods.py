@@ -1,32 +1,31 @@
-"""405 with an exact Allow header for a known path asked with a method it lacks.
+"""405 with an exact Allow header for a known /v1 path asked with a method it lacks.
 
-connexion's router would otherwise let `GET .../runs/sync` fall into the `{run_id}`
-template (a 422 about a uuid), or answer 405 listing one method only. As OpenAPI says,
-concrete paths win over templated ones, so the most specific template decides.
+Read from the public API's route table (routes.py), before any parsing: as OpenAPI says,
+concrete paths win over templated ones, so the most specific template decides (`GET
+.../runs/sync` is a 405 listing POST, not a 422 about a `{run_id}` uuid).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from mockserver.web.limits import Refusal
-from mockserver.web.routes import Routes
-
-_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+from mockserver.web.routes import Routes, route_of
 
 
 class MethodGuard:
-    def __init__(self, paths: dict[str, dict[str, Any]]) -> None:
-        self.routes = Routes(
-            {path: sorted(m.upper() for m in item if m in _METHODS) for path, item in paths.items()}
-        )
+    def __init__(self, routes: Routes[Mapping[str, Any]]) -> None:
+        self.routes = routes  # each template with its operations by upper-case method
 
-    def refusal(self, method: str, path: str) -> Refusal | None:
-        found = self.routes.find(path)
+    def refusal(self, scope: Any) -> Refusal | None:
+        found = route_of(scope, self.routes)
         if found is None:
             return None
-        _, allowed, _ = found
-        if method in allowed:
+        _, by_method, _ = found
+        method = scope["method"]
+        if method in by_method:
             return None
+        allowed = sorted(by_method)
         detail = f"Method {method} not allowed; use {', '.join(allowed)}"
         return 405, {"detail": detail}, {"Allow": ", ".join(allowed)}

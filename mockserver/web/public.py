@@ -27,12 +27,11 @@ from mockserver.web.auth import key_check
 from mockserver.web.encoding import dumps
 from mockserver.web.injection import injected_fault
 from mockserver.web.problems import ApiError, ErrorItem, ValidationProblem
-from mockserver.web.routes import Routes
+from mockserver.web.routes import METHODS, Routes, route_of
 from mockserver.web.specification import SpecError
 from mockserver.web.validation import SchemaCache, conformance_errors, decode_body
 
 Handler = Callable[..., Any]
-_METHODS = ("get", "put", "post", "delete", "patch")
 _JSON = b"application/json"
 
 
@@ -161,7 +160,7 @@ class PublicApi:
                         item.get("parameters", []),
                         _handler(handlers, item[method], state.spec),
                     )
-                    for method in _METHODS
+                    for method in METHODS
                     if method in item
                 }
                 for template, item in state.spec.raw["paths"].items()
@@ -169,7 +168,7 @@ class PublicApi:
         )
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        found = self._endpoint(scope["method"], scope["path"])
+        found = self._endpoint(scope)
         if found is None:
             await self._not_found(scope, send)
             return
@@ -197,19 +196,20 @@ class PublicApi:
             return
         await self._send_result(endpoint, result, scope, receive, send)
 
-    def _endpoint(self, method: str, path: str) -> tuple[Endpoint, dict[str, str]] | None:
+    def _endpoint(self, scope: Any) -> tuple[Endpoint, dict[str, str]] | None:
         """The endpoint and its path parameters; None for an unknown path (the gate's
         method guard has answered 405 for a known path asked with a method it lacks)."""
-        found = self.routes.find(path)
+        found = route_of(scope, self.routes)
         if found is None:
             return None
         _, by_method, params = found
-        endpoint = by_method.get(method)
+        endpoint = by_method.get(scope["method"])
         return None if endpoint is None else (endpoint, params)
 
     async def _not_found(self, scope: Any, send: Any) -> None:
         path = scope["path"]
-        if path.endswith("/") and self._endpoint(scope["method"], path.rstrip("/")):
+        bare = self.routes.find(path.rstrip("/"))
+        if path.endswith("/") and bare is not None and scope["method"] in bare[1]:
             # As starlette's router: a trailing slash is redirected to the path without.
             location = _url(scope, path.rstrip("/")).encode("latin-1")
             headers = [(b"content-length", b"0"), (b"location", location)]

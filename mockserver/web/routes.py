@@ -2,8 +2,9 @@
 
 A `{name}` segment matches one non-empty segment, as starlette's default converter; the
 templates are tried most specific first (more literal characters), so `/runs/sync` is
-never taken for `/runs/{run_id}`. The method guard (405) and the public API both route
-through this one table, so they cannot disagree on which template a path calls.
+never taken for `/runs/{run_id}`. The public API's table is the one the gate's method
+guard (405) reads too, and a request is matched once (`route_of`), so the two cannot
+disagree on which template a path calls.
 """
 
 from __future__ import annotations
@@ -11,6 +12,10 @@ from __future__ import annotations
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
+
+# The operations a path item may hold (OpenAPI 3.0), in the spec's order.
+METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+_ROUTED = "mockserver.route"  # where route_of keeps a request's match, in the scope
 
 
 class PathTemplate:
@@ -58,6 +63,16 @@ class Routes(Generic[T]):
             if found is not None:
                 return template, value, found
         return None
+
+
+def route_of(scope: Any, routes: Routes[T]) -> tuple[PathTemplate, T, dict[str, str]] | None:
+    """The request's match in `routes`, made on first use and kept in the ASGI scope's
+    extensions (shared by every layer), so the gate and the public API match once."""
+    extensions = scope.setdefault("extensions", {})
+    if _ROUTED not in extensions:
+        extensions[_ROUTED] = routes.find(scope["path"])
+    found: tuple[PathTemplate, T, dict[str, str]] | None = extensions[_ROUTED]
+    return found
 
 
 def _rank(item: tuple[PathTemplate, Any]) -> int:

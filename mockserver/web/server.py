@@ -45,7 +45,7 @@ class MockServer:
         self.mock = state  # for tests and the CLI; handlers get it through their objects
         self.rest = rest
         self._lifespan = lifespan
-        self._gate = Gate(public, rest, state=state, document=state.spec.raw)
+        self._gate = Gate(public, rest, state=state, document=state.spec.raw, routes=public.routes)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         kind = scope["type"]
