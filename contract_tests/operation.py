@@ -20,7 +20,7 @@ from contract_tests import rules
 from contract_tests.contract import spec
 from contract_tests.exchange import Exchange
 from contract_tests.rules import require
-from contract_tests.spec import inlined, path_pattern
+from contract_tests.spec import inlined
 
 METHODS = ("get", "post", "put", "patch", "delete")
 
@@ -38,6 +38,11 @@ class Operation:
     def match(self, path: str) -> dict[str, str] | None:
         found = self.pattern.fullmatch(path)
         return found.groupdict() if found else None
+
+
+def path_pattern(template: str) -> re.Pattern[str]:
+    """A path template's regex: each `{name}` one segment, as a named group."""
+    return re.compile(re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(template)))
 
 
 @cache

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -112,11 +111,6 @@ def pointed(document: Any, pointer: str) -> Any:
         part = raw.replace("~1", "/").replace("~0", "~")
         node = node[int(part)] if isinstance(node, list) else node[part]
     return node
-
-
-def path_pattern(template: str) -> re.Pattern[str]:
-    """A path template's regex: each `{name}` one segment, as a named group."""
-    return re.compile(re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(template)))
 
 
 def _relink(node: Any) -> Any:

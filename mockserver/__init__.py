@@ -13,8 +13,8 @@ __all__ = ["Settings", "create_app"]
 
 
 def __getattr__(name: str) -> Any:
-    # Imported on first use, so `mockserver serve` can defer imports before connexion's
-    # (mockserver/deferred.py); `from mockserver import create_app` works as before.
+    # Imported on first use: `import mockserver` (the CLI, `mockserver proxy`) loads no
+    # app; `from mockserver import create_app` works as before.
     if name == "create_app":
         from mockserver.app import create_app
 
