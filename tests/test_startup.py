@@ -194,3 +194,43 @@ def test_an_answers_head_goes_out_with_its_body() -> None:
     assert joined == [b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}"]
     assert alone[-1] == b"HTTP/1.1 204 No Content\r\n\r\n"
     assert closed[-1] == b"HTTP/1.1 200 OK\r\n\r\n"
+
+
+def test_v1_is_served_while_connexion_is_being_built() -> None:
+    import time as clock
+
+    from mockserver.app import create_app
+
+    app = create_app(Settings())
+    real = app.rest._build
+
+    def slow() -> Any:
+        clock.sleep(1.0)  # a build as slow as a loaded machine's
+        return real()
+
+    app.rest._build = slow
+    finished: list[str] = []
+
+    async def call(path: str) -> None:
+        sent: list[Any] = []
+
+        async def receive() -> Any:
+            return {"type": "http.request", "body": b""}
+
+        async def send(message: Any) -> None:
+            sent.append(message)
+
+        headers = [(b"x-api-key", b"k")]
+        scope = {"type": "http", "method": "GET", "path": path, "headers": headers}
+        await app({**scope, "query_string": b""}, receive, send)
+        assert sent[0]["status"] == 200, sent
+        finished.append(path)
+
+    async def both() -> None:
+        health = asyncio.create_task(call("/_mock/health"))  # starts the build
+        await asyncio.sleep(0.1)
+        await call("/v1/nodes")  # answered while the build runs
+        await health
+
+    asyncio.run(both())
+    assert finished == ["/v1/nodes", "/_mock/health"]

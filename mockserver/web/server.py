@@ -8,6 +8,8 @@ imports connexion.
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
@@ -17,21 +19,26 @@ from mockserver.web.gate import Gate
 
 
 class OnDemand:
-    """An ASGI app built by `build` on its first call. The build is synchronous (no
-    await), so requests arriving together on the loop all find it built once."""
+    """An ASGI app built by `build` on its first call, once. The build (connexion's
+    import and two APIs: half a second) runs in a worker thread, so the loop keeps
+    serving /v1 and open streams meanwhile; callers arriving during it wait for it."""
 
     def __init__(self, build: Callable[[], Any]) -> None:
         self._build = build
         self._app: Any = None
+        self._building = threading.Lock()
 
-    @property
-    def app(self) -> Any:
-        if self._app is None:
-            self._app = self._build()
+    def _built(self) -> Any:
+        with self._building:
+            if self._app is None:
+                self._app = self._build()
         return self._app
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        await self.app(scope, receive, send)
+        app = self._app
+        if app is None:
+            app = await asyncio.to_thread(self._built)
+        await app(scope, receive, send)
 
 
 class MockServer:
