@@ -61,9 +61,9 @@ def _media_type(_: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     return json_response(422, {"detail": [item.as_json()]})
 
 
-_UNAUTHORIZED = {
-    "No authorization token provided": "Missing X-API-Key header",
-    "Provided apikey is not valid": "Invalid X-API-Key",
+_UNAUTHORIZED = {  # connexion's words -> ours
+    "No authorization token provided": problems.MISSING_KEY,
+    "Provided apikey is not valid": problems.INVALID_KEY,
 }
 
 

@@ -15,6 +15,10 @@ logger = logging.getLogger("mockserver")
 
 Answer = tuple[int, Any, dict[str, str]]
 
+# The two 401s, in the words both request paths answer with.
+MISSING_KEY = "Missing X-API-Key header"
+INVALID_KEY = "Invalid X-API-Key"
+
 
 @dataclass(frozen=True, slots=True)
 class ErrorItem:

@@ -271,10 +271,10 @@ class PublicApi:
     def _user(self, headers: list[tuple[bytes, bytes]]) -> str:
         key = next((v.decode("latin-1") for k, v in headers if k == b"x-api-key"), None)
         if key is None:
-            raise ApiError(401, "Missing X-API-Key header")
+            raise ApiError(401, problems.MISSING_KEY)
         token = self.check_key(key)
         if token is None:
-            raise ApiError(401, "Invalid X-API-Key")
+            raise ApiError(401, problems.INVALID_KEY)
         return token["sub"]
 
     async def _body(self, endpoint: Endpoint, scope: Any, receive: Any) -> Any:
