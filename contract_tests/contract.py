@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import copy
 from functools import cache
-from pathlib import Path
 from typing import Any
 
-from contract_tests.spec import Spec, pointed
+from apicontract.document import bundled_path
+from apicontract.spec import Spec, pointed
 
-SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
+SPEC_PATH = bundled_path()
 
 
 @cache

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from apicontract.spec import inlined
 from contract_tests import rules
 from contract_tests.contract import spec
 from contract_tests.exchange import Exchange
 from contract_tests.rules import require
-from contract_tests.spec import inlined
 
 METHODS = ("get", "post", "put", "patch", "delete")
 

@@ -16,7 +16,7 @@ import sys
 import threading
 from pathlib import Path
 
-from contract_tests.spec import load_yaml
+from apicontract.spec import load_yaml
 from fuzz import links
 from mockserver.process import running_mock
 

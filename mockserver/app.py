@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from contract_tests import spec
+from apicontract import spec
 from mockserver import deferred
 from mockserver.core import lifecycle
 from mockserver.core.clock import SimClock

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from apicontract.document import bundled_path
+
 ClockKind = Literal["system", "manual"]
 ENV_PREFIX = "MOCKSERVER_"
 
@@ -66,9 +68,7 @@ class Settings:
     # shared by replicas on any machine.
     state: str | None = None
     workers: int = 1
-    spec_path: Path = field(
-        default_factory=lambda: Path(__file__).resolve().parent.parent / "openapi.yaml"
-    )
+    spec_path: Path = field(default_factory=bundled_path)
 
     def __post_init__(self) -> None:
         if self.speed <= 0:

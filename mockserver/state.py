@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from contract_tests.spec import Spec
+from apicontract.spec import Spec
 from mockserver.core.clock import Reading
 from mockserver.core.faults import FaultBook, Faults
 from mockserver.core.scenario import Scenario

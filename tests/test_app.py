@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from contract_tests.spec import Spec
+from apicontract.spec import Spec
 from mockserver import Settings, create_app
 from mockserver.core.clock import ManualClock
 from tests.conftest import KEY, OTHER_KEY, QA

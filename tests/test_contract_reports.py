@@ -17,11 +17,11 @@ from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
+from apicontract.spec import Spec
 from contract_tests import contract, fuzzing, options, rules
 from contract_tests.event_log import check_stream
 from contract_tests.receiver import Delivery
 from contract_tests.rules import ContractViolation, require, shows_case
-from contract_tests.spec import Spec
 from contract_tests.sse import EventStream, read
 
 RUN_ID = "3c90c3cc-0d44-4b50-8888-8dd25736052a"

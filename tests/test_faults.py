@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from contract_tests.spec import Spec
+from apicontract.spec import Spec
 from mockserver import Settings, create_app
 from mockserver.core.clock import ManualClock
 from tests import sse

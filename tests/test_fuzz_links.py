@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from contract_tests.spec import load_yaml
+from apicontract.spec import load_yaml
 from fuzz import links
 from mockserver.settings import Settings
 

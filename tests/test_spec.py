@@ -10,8 +10,8 @@ import pytest
 import yaml
 from openapi_spec_validator import validate
 
+from apicontract.spec import Spec
 from contract_tests import contract
-from contract_tests.spec import Spec
 from mockserver.app import CONTROL_SPEC, create_app
 from mockserver.core import lifecycle
 from mockserver.settings import Settings

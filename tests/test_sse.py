@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from contract_tests.spec import Spec
+from apicontract.spec import Spec
 from mockserver import Settings
 from mockserver.core import event_log
 from mockserver.core.event_log import Event, EventCursor, parse_event_id, run_events

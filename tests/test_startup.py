@@ -15,7 +15,7 @@ import connexion.spec
 import pytest
 from connexion.exceptions import InvalidSpecification
 
-from contract_tests import spec
+from apicontract import spec
 from mockserver import Settings
 from mockserver.app import CONTROL_SPEC
 from mockserver.web import connexion_glue, specification

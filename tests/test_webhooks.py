@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from contract_tests.spec import Spec
+from apicontract.spec import Spec
 from mockserver import Settings
 from mockserver.core.webhook_policy import DELIVERY_HEADER, SIGNATURE_HEADER, signature
 from tests import sse

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-from contract_tests.spec import Spec, inlined
+from apicontract.spec import Spec, inlined
 from mockserver.state import MockState
 from mockserver.web import problems
 from mockserver.web.asgi import header, send_json

@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from contract_tests.spec import Spec, load_yaml
+from apicontract.spec import Spec, load_yaml
 
 # The connexion whose validation a pass vouches for: pinned in pyproject.toml, and
 # tests/test_connexion_canary.py checks the installed one is this (reading the installed

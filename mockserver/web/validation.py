@@ -16,8 +16,8 @@ from typing import Any
 import jsonschema_rs
 import orjson
 
-from contract_tests.dialect import to_json_schema
-from contract_tests.spec import Spec
+from apicontract.dialect import to_json_schema
+from apicontract.spec import Spec
 from mockserver.web.problems import ErrorItem, ValidationProblem
 
 Loc = list[str | int]
