@@ -7,20 +7,21 @@ from typing import Any
 
 from apicontract import spec
 from mockserver import deferred
+from mockserver.api import events, platform, runs, webhooks, workflows
 from mockserver.core import lifecycle
 from mockserver.core.clock import SimClock
 from mockserver.core.scenario import Scenario
 from mockserver.core.workflows import BUILTIN, Catalogue
+from mockserver.engine import specification
+from mockserver.engine.public import Handler, PublicApi
+from mockserver.engine.server import MockServer, OnDemand
+from mockserver.engine.specification import SpecError
+from mockserver.reference import validity
 from mockserver.settings import Settings
 from mockserver.state import MockState
-from mockserver.storage.backend import open_backend
-from mockserver.web import specification, webhooks
-from mockserver.web.handlers import events, platform, runs, workflows
-from mockserver.web.public import Handler, PublicApi
-from mockserver.web.server import MockServer, OnDemand
-from mockserver.web.specification import SpecError
+from mockserver.storage.location import open_backend
 
-CONTROL_SPEC = Path(__file__).resolve().parent / "web" / "control.yaml"
+CONTROL_SPEC = Path(__file__).resolve().parent / "control" / "control.yaml"
 
 
 def build_state(settings: Settings, clock: SimClock | None = None) -> MockState:
@@ -61,7 +62,7 @@ def create_app(settings: Settings | None = None, *, clock: SimClock | None = Non
     """Build the mock. `clock` overrides the one the settings choose (tests pass a ManualClock)."""
     settings = settings or Settings()
     state = build_state(settings, clock)
-    specification.check(state.spec)  # a changed spec is validated before serving
+    validity.check(state.spec)  # a changed spec is validated before serving
     run_ops = runs.Runs(state)
     public: dict[str, Handler] = {
         "createRun": run_ops.create,
@@ -93,18 +94,18 @@ def _connexion_app(state: MockState, public: dict[str, Handler]) -> Any:
     from connexion.options import SwaggerUIOptions
     from connexion.resolver import Resolver
 
-    from mockserver.web import errors
-    from mockserver.web.connexion_glue import (
+    from mockserver.control import dashboard
+    from mockserver.control import handlers as control
+    from mockserver.reference import errors
+    from mockserver.reference.connexion_glue import (
         FastJsonifier,
         MockApp,
         key_handler,
-        remember_valid_specs,
         validator_map,
     )
-    from mockserver.web.handlers import control, dashboard
 
     settings = state.settings
-    remember_valid_specs()
+    validity.remember_valid_specs()
     ctl = control.Control(state)
     board = dashboard.Dashboard(state)
     private = {

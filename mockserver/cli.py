@@ -154,7 +154,7 @@ def serve(settings: Settings) -> int:
         return 2
 
     from mockserver.app import create_app
-    from mockserver.web.wire import OneWriteProtocol
+    from mockserver.engine.wire import OneWriteProtocol
 
     try:
         app = create_app(settings)  # also checks the workflows file before any worker starts
@@ -201,7 +201,7 @@ def _unusable_file(exc: Exception) -> str | None:
     """What a bad spec, --workflows or --replay file raised, said for the user; None
     otherwise. (workflows_file is imported only here: a start without one needs no YAML.)"""
     from mockserver.core.cassette import CassetteError
-    from mockserver.web.specification import SpecError
+    from mockserver.engine.specification import SpecError
     from mockserver.workflows_file import WorkflowsFileError
 
     if isinstance(exc, SpecError):
@@ -218,13 +218,13 @@ def run_proxy(args: argparse.Namespace) -> int:
 
     import uvicorn
 
-    from mockserver.web.proxy import ContractProxy
+    from contract_proxy.proxy import ContractProxy
 
     logging.basicConfig(level=logging.INFO, format="proxy: %(message)s", stream=sys.stderr)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per relayed call
     recorder = None
     if args.record is not None:
-        from mockserver.web.recorder import Recorder
+        from contract_proxy.recorder import Recorder
 
         recorder = Recorder(args.record)
     public = args.public_url or f"http://{args.host}:{args.port}"
@@ -254,7 +254,7 @@ def worker_app() -> Any:
 
 def _unreachable(state: str) -> str | None:
     """Why a Redis state URL cannot be used now (None: it can, or it is a file)."""
-    from mockserver.storage.backend import is_redis
+    from mockserver.storage.location import is_redis
 
     if not is_redis(state):
         return None

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from mockserver.web.proxy import read_body
+from contract_proxy.proxy import read_body
 
 RUN_PATH = re.compile(r"^/v1/workflows/[^/]+/runs/[0-9a-f-]{36}$")
 STOP_PATH = re.compile(r"^/v1/runs/([0-9a-f-]{36})/stop$")

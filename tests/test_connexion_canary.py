@@ -1,6 +1,6 @@
 """A canary for every private connexion surface the web layer relies on.
 
-connexion is pinned (3.3.0) because web/connexion_glue.py subclasses or calls private
+connexion is pinned (3.3.0) because reference/connexion_glue.py subclasses or calls private
 parts of it. An upgrade that moves any of them fails here, by
 name, before it fails somewhere deep in a request.
 """
@@ -38,10 +38,10 @@ def _sets(function: Any, *attributes: str) -> None:
 def test_connexion_is_the_pinned_version() -> None:
     from importlib.metadata import version
 
-    from mockserver.web import specification
+    from mockserver.reference import validity
 
     # specification.py salts its record of valid specs with this version, unread.
-    assert version("connexion") == specification.CONNEXION == "3.3.0"
+    assert version("connexion") == validity.CONNEXION == "3.3.0"
 
 
 def test_the_app_surfaces_operations_py_subclasses() -> None:
@@ -101,14 +101,14 @@ def test_the_validator_state_validation_py_reads() -> None:
 
 
 def test_the_surfaces_of_the_request_and_start_up() -> None:
-    # web/connexion_glue.py: Starlette's json() cache and connexion's files() cache.
+    # reference/connexion_glue.py: Starlette's json() cache and connexion's files() cache.
     from connexion.lifecycle import ConnexionRequest
     from starlette.requests import Request
 
     assert "self._json" in inspect.getsource(Request.json)
     _sets(ConnexionRequest.__init__, "_files")
     assert "self._files is None" in inspect.getsource(ConnexionRequest.files)
-    # web/connexion_glue.py: the classmethod every Specification validates through.
+    # reference/connexion_glue.py: the classmethod every Specification validates through.
     from connexion.spec import Specification
 
     assert isinstance(Specification.__dict__["_validate_spec"], classmethod)

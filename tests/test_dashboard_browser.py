@@ -30,9 +30,9 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from mockserver import Settings
+from mockserver.control.dashboard import SEND_AT_LEAST_EVERY_S
 from mockserver.core.ids import workspace_of
 from mockserver.process import MockProcess, free_port, running_mock
-from mockserver.web.handlers.dashboard import SEND_AT_LEAST_EVERY_S
 from tests.conftest import QA, serving
 
 ROOT = Path(__file__).resolve().parent.parent

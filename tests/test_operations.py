@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from connexion.decorators.main import BaseDecorator
 
-from mockserver.web import encoding
+from mockserver.engine import encoding
 from tests.conftest import KEY, QA
 
 RUNS = f"/v1/workflows/{QA.id}/runs"

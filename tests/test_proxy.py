@@ -24,10 +24,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from contract_proxy.proxy import ContractProxy
 from contract_tests import rules
 from contract_tests.receiver import Receiver, receiving
 from mockserver import Settings
-from mockserver.web.proxy import ContractProxy
 from tests.conftest import QA, asgi_server, free_port, serving
 from tests.proxy import FAULTS, Proxy
 

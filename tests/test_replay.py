@@ -18,11 +18,11 @@ from typing import Any
 import httpx
 import pytest
 
+from contract_proxy.proxy import ContractProxy
+from contract_proxy.recorder import Recorder
 from contract_tests.receiver import receiving
 from mockserver import Settings
 from mockserver.core.cassette import Cassette, CassetteError
-from mockserver.web.proxy import ContractProxy
-from mockserver.web.recorder import Recorder
 from tests.conftest import QA, asgi_server, free_port, serving
 
 pytestmark = [pytest.mark.live, pytest.mark.timeout(120)]

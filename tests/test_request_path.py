@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from mockserver.web import asked, connexion_glue, routes
+from mockserver.engine import asked, routes
+from mockserver.reference import connexion_glue
 from tests.conftest import KEY, QA
 
 RUNS = f"/v1/workflows/{QA.id}/runs"

@@ -15,7 +15,7 @@ from mockserver import Settings
 from mockserver.core import event_log
 from mockserver.core.event_log import Event, EventCursor, parse_event_id, run_events
 from mockserver.core.lifecycle import Step, Timeline
-from mockserver.web.sse import frame
+from mockserver.engine.sse import frame
 from tests import sse
 from tests.conftest import KEY, OTHER_KEY, QA, LiveServer
 

@@ -18,8 +18,9 @@ from connexion.exceptions import InvalidSpecification
 from apicontract import spec
 from mockserver import Settings
 from mockserver.app import CONTROL_SPEC
-from mockserver.web import connexion_glue, specification
-from mockserver.web.wire import _HeadWithBody
+from mockserver.engine import specification
+from mockserver.engine.wire import _HeadWithBody
+from mockserver.reference import validity
 
 DEFERRED_CHECK = """
 import asyncio, sys
@@ -101,7 +102,7 @@ def test_a_broken_spec_is_refused_at_start_though_connexion_is_not_imported(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setattr(specification, "_passed", set())
+    monkeypatch.setattr(validity, "_passed", set())
     document = spec.load_yaml(Settings().spec_path)
     document["paths"]["/v1/nodes"]["get"]["responses"] = "not a responses object"
     broken = tmp_path / "openapi.yaml"
@@ -118,8 +119,8 @@ def test_a_broken_spec_is_refused_at_start_though_connexion_is_not_imported(
 def fresh_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[object]:
     """An empty validation cache, and a record of every real validation."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    monkeypatch.setattr(specification, "_passed", set())
-    connexion_glue.remember_valid_specs()
+    monkeypatch.setattr(validity, "_passed", set())
+    validity.remember_valid_specs()
     validated: list[object] = []
     original = connexion.spec.create_spec_validator
 
@@ -135,7 +136,7 @@ def test_the_bundled_specs_pass_connexions_validation(fresh_cache: list[object])
     for document in (spec.load(Settings().spec_path).document, spec.load_yaml(CONTROL_SPEC)):
         connexion.spec.Specification.from_dict(copy.deepcopy(document))
     assert len(fresh_cache) == 2  # validated for real, not remembered
-    assert len(list(specification.cache_dir().iterdir())) == 2
+    assert len(list(validity.cache_dir().iterdir())) == 2
 
 
 def test_a_spec_is_validated_once_and_a_changed_one_again(
@@ -143,7 +144,7 @@ def test_a_spec_is_validated_once_and_a_changed_one_again(
 ) -> None:
     document = spec.load(Settings().spec_path).document
     connexion.spec.Specification.from_dict(copy.deepcopy(document))
-    monkeypatch.setattr(specification, "_passed", set())  # as a new process would start
+    monkeypatch.setattr(validity, "_passed", set())  # as a new process would start
     connexion.spec.Specification.from_dict(copy.deepcopy(document))
     assert len(fresh_cache) == 1  # the second start read the cache
     changed = copy.deepcopy(document)

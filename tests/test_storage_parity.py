@@ -22,7 +22,8 @@ from mockserver.core.faults import FaultRule, Faults
 from mockserver.core.lifecycle import IllegalMove, Step, Timeline
 from mockserver.core.models import Attempt, Delivery, Entry, Run
 from mockserver.settings import Settings
-from mockserver.storage.backend import Backend, open_backend
+from mockserver.storage.backend import Backend
+from mockserver.storage.location import open_backend
 
 T0 = MANUAL_EPOCH
 Scenario = Callable[[Backend], Awaitable[None]]

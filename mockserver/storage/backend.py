@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from mockserver.core.clock import AnchorStore, ManualClock, SimClock, SystemClock
 from mockserver.settings import Settings
@@ -58,26 +57,7 @@ def in_memory(clock: SimClock, seed: int | None = None) -> Backend:
     )
 
 
-def is_redis(url: str) -> bool:
-    return url.startswith(("redis://", "rediss://", "unix://"))
-
-
 def process_clock(settings: Settings, store: AnchorStore | None = None) -> SimClock:
     if settings.clock == "manual":
         return ManualClock(store=store)
     return SystemClock(settings.speed, store=store)
-
-
-def open_backend(settings: Settings, clock: SimClock | None = None) -> Backend:
-    """`--state` none: memory; `redis://...`: a Redis server replicas share; else a SQLite
-    file. `clock` (tests) replaces the memory backend's clock."""
-    state = settings.state
-    if state is None:
-        return in_memory(clock or process_clock(settings), settings.seed)
-    if is_redis(state):
-        from mockserver.storage import redis  # only a team mock needs the redis package
-
-        return redis.open_redis(state, settings)
-    from mockserver.storage import sqlite
-
-    return sqlite.open_sqlite(Path(state), settings)

@@ -1,6 +1,6 @@
 """The storage seam: what the web layer needs from a backend, as async protocols.
 
-Three backends honour them (`memory.py`, `sqlite.py`, `redis.py`; `backend.open_backend`
+Three backends honour them (`memory.py`, `sqlite.py`, `redis.py`; `location.open_backend`
 picks one by URL). The rules every backend keeps, checked by tests/test_storage_parity.py:
 - every change of a run, the clock and the offsets is atomic in the backend (a lock, a
   transaction or a server-side script), never read-modify-write in a handler;

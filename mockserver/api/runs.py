@@ -1,0 +1,198 @@
+"""Run operations: create (async and sync), poll, list, get by id, stop."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from mockserver.api.change import change_run
+from mockserver.core import render
+from mockserver.core.cassette import Cassette
+from mockserver.core.ids import workspace_of
+from mockserver.core.models import Run
+from mockserver.core.planning import plan, select_nodes
+from mockserver.core.webhook_policy import webhook_allowed
+from mockserver.core.workflows import Workflow
+from mockserver.engine.asked import Asked
+from mockserver.engine.journal import journal_entry
+from mockserver.engine.problems import ApiError, ErrorItem, ValidationProblem
+from mockserver.state import MockState
+
+# Prefer tokens a replay overrides: the recording decides how the run goes.
+SCENARIO_TOKENS = {"outcome", "duration", "queue_delay", "node_duration", "fail_at", "pause_at"}
+Response = tuple[dict[str, Any], int, dict[str, str]] | dict[str, Any]
+
+
+class Runs:
+    def __init__(self, state: MockState) -> None:
+        self._state = state
+        path = state.settings.replay_path
+        # Raises CassetteError (named) before the mock starts, as a bad workflows file does.
+        self._cassette = (
+            Cassette.parse(path.read_text(encoding="utf-8"), str(path)) if path else Cassette(())
+        )
+
+    def _workflow(self, workflow_id: str) -> Workflow:
+        workflow = self._state.catalogue.get(workflow_id)
+        if workflow is None:
+            raise ApiError(404, f"Workflow {workflow_id} not found")
+        return workflow
+
+    async def _run(self, user: str, run_id: str, workflow_id: str | None = None) -> Run:
+        run = await self._state.runs.get(workspace_of(user), run_id)
+        if run is None or (workflow_id is not None and run.workflow_id != workflow_id):
+            raise ApiError(404, "Run not found")
+        return run
+
+    async def _make_room(self) -> None:
+        """Keep the store under its cap by evicting finished runs, journaling each."""
+        state = self._state
+        if await state.runs.count() < state.settings.max_runs:
+            return
+        batch = max(1, state.settings.max_runs // 100)  # amortise the eviction
+        # Offsets only move a workspace forward: what ended by the global now has ended.
+        before = await state.now()
+        for run in await state.runs.evict_finished(batch, before):
+            await state.backend.journal.note(
+                journal_entry("EVICT", f"/v1/runs/{run.id}", 410, run.workspace)
+            )
+        if await state.runs.count() >= state.settings.max_runs:
+            msg = "The mock holds its maximum of unfinished runs; retry later"
+            raise ApiError(503, msg, retry_after=5)
+
+    async def _create(
+        self, workflow_id: str, body: dict[str, Any], user: str, asked: Asked
+    ) -> tuple[Run, float, dict[str, str]]:
+        state = self._state
+        workspace = workspace_of(user)
+        workflow = self._workflow(workflow_id)
+        callback = body.get("callback_url")
+        if callback and not webhook_allowed(callback, state.settings.webhook_allow):
+            msg = "Webhook host is not allowed by this mock (--webhook-allow)"
+            raise ValidationProblem([ErrorItem(["body", "callback_url"], msg, "value_error")])
+        await self._make_room()
+        node_ids = body.get("node_ids")
+        selected, unknown = select_nodes(workflow, node_ids, body.get("single_node_id"))
+        if unknown:
+            # Schema-valid but naming nothing that exists: "not found", like a run id.
+            names = ", ".join(repr(node) for node in unknown)
+            raise ApiError(404, f"Unknown node id {names} in workflow {workflow_id}")
+        prefs = asked.prefer
+        wanted = prefs.scenario
+        # A Prefer naming a node this run does not execute is not honoured (RFC 7240).
+        for key in ("fail_at", "pause_at"):
+            node = getattr(wanted, key)
+            if node is not None and node not in selected:
+                wanted = replace(wanted, **{key: None})
+                if key == "fail_at" and "outcome=failed" not in prefs.applied:
+                    wanted = replace(wanted, outcome=None)  # the failure was only implied
+                prefs = replace(
+                    prefs, applied=tuple(a for a in prefs.applied if not a.startswith(key))
+                )
+        scenario = wanted.over(workflow.scenario_for(body)).over(state.default_scenario)
+        now = await state.now(workspace)
+        recorded = self._cassette.match(workflow_id, body["input"], prefs.replay)
+        if recorded is not None:  # the recorded run, on this mock's clock
+            scenario = recorded.scenario(tuple(selected)).over(scenario)
+            kept = tuple(a for a in prefs.applied if a.partition("=")[0] not in SCENARIO_TOKENS)
+            prefs = replace(prefs, applied=(*kept, f"replay={recorded.name}"))
+        timeline = plan(workflow, selected, created_at=now, scenario=scenario)
+        run = await state.runs.add(
+            Run(
+                id=await state.backend.ids.new(workspace),
+                workspace=workspace,
+                workflow_id=workflow_id,
+                input=body["input"],
+                timeline=timeline,
+                node_ids=tuple(node_ids) if node_ids is not None else None,
+                single_node_id=body.get("single_node_id"),
+                workflow_version_id=body.get("workflow_version_id"),
+                callback_url=body.get("callback_url"),
+                faults=prefs.faults,
+                recorded_output=recorded.output if recorded is not None else None,
+            )
+        )
+        if run.callback_url:
+            await state.outbox.expect(run.workspace, run.id, run.timeline.ends_at)
+            state.changes.notify()  # the webhook dispatcher learns of the new run
+        headers = {"Preference-Applied": ", ".join(prefs.applied)} if prefs.applied else {}
+        return run, now, headers
+
+    def _view(
+        self, run: Run, now: float, *, output_only: bool = False, use_output_ids: bool = False
+    ) -> dict[str, Any]:
+        workflow = self._workflow(run.workflow_id)
+        snap = run.timeline.snapshot_at(now)
+        body = render.run_output if output_only else render.simplified_run
+        return body(run, workflow, snap, by_id=use_output_ids)
+
+    async def create(
+        self, workflow_id: str, body: dict[str, Any], user: str, asked: Asked
+    ) -> Response:
+        run, now, headers = await self._create(workflow_id, body, user, asked)
+        return self._view(run, now), 200, headers
+
+    async def create_sync(
+        self,
+        workflow_id: str,
+        body: dict[str, Any],
+        user: str,
+        asked: Asked,
+        output_only: bool = False,
+        use_output_ids: bool = False,
+    ) -> Response:
+        run, now, headers = await self._create(workflow_id, body, user, asked)
+        state = self._state
+        deadline = now + state.settings.sync_cap_s
+        # Sleep until the run's next moment (or the cap); a stop, a resume or a clock
+        # move wakes us early to look again.
+        while True:
+            run = await self._run(user, run.id)
+            clock = await state.reading(run.workspace)
+            now = clock.now
+            if run.timeline.snapshot_at(now).terminal or now >= deadline:
+                break
+            due = run.timeline.next_moment_after(now)
+            await state.changes.wait(clock.real_delay(min(due or deadline, deadline) - now))
+        view = self._view(run, now, output_only=output_only, use_output_ids=use_output_ids)
+        return view, 200, headers
+
+    async def poll(
+        self,
+        workflow_id: str,
+        run_id: str,
+        user: str,
+        output_only: bool = False,
+        use_output_ids: bool = False,
+    ) -> Response:
+        run = await self._run(user, run_id, workflow_id)
+        now = await self._state.now(run.workspace)
+        return self._view(run, now, output_only=output_only, use_output_ids=use_output_ids)
+
+    async def get_by_id(self, run_id: str, user: str) -> Response:
+        run = await self._run(user, run_id)
+        return render.run_no_io(run, run.timeline.snapshot_at(await self._state.now(run.workspace)))
+
+    async def list(
+        self,
+        workflow_id: str,
+        user: str,
+        page: int = 1,
+        size: int | None = None,
+        page_size: int | None = None,
+    ) -> Response:
+        self._workflow(workflow_id)
+        workspace = workspace_of(user)
+        size = size or page_size or 50
+        chosen, total = await self._state.runs.page(
+            workspace, (page - 1) * size, size, workflow_id=workflow_id
+        )
+        now = await self._state.now(workspace)
+        items = [self._view(run, now) for run in chosen]
+        return render.page(items, total=total, page=page, size=size)
+
+    async def stop(self, run_id: str, user: str) -> Response:
+        run = await self._run(user, run_id)
+        now = await self._state.now(run.workspace)
+        stopped = await change_run(self._state, run.id, lambda found: found.timeline.stop(now))
+        return self._view(stopped, now)

@@ -1,0 +1,1 @@
+"""The control API (/_mock, its own spec control.yaml) and the dashboard (/_mock/ui)."""

@@ -1,0 +1,66 @@
+"""connexion's spec validation, done once per spec instead of at every start.
+
+connexion validates a spec against the OpenAPI schema each time it builds a
+`Specification`: once per `add_api`, and again for Swagger UI's copy (`with_base_path`).
+That was a fifth of the start. Here a spec that passed is remembered by the SHA-256 of
+its content (and connexion's version): in this process, and as an empty file in the
+user's cache directory, so the test run that validated the bundled specs spares every
+later start; a changed spec has another digest and is validated again. The directory is
+`$XDG_CACHE_HOME/mockserver/valid-specs` (else `~/.cache/...`); if it cannot be written,
+specs are simply validated at each start, as connexion does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+from pathlib import Path
+
+import orjson
+
+from apicontract.spec import Spec, load_yaml
+
+_specs: dict[str, Spec] = {}
+
+
+class SpecError(ValueError):
+    """The served spec cannot be served: unreadable, not OpenAPI, or promising what the
+    mock does not do. The message names the file."""
+
+
+def cache_root() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "mockserver"
+
+
+def served(path: Path) -> Spec:
+    """The spec at `path`, parsed once per content: in this process, and as JSON in the
+    user's cache (`parsed-specs/<SHA-256 of the file>.json`), since parsing its YAML was
+    a tenth of a start. A changed file has another digest and is parsed again; a document
+    JSON cannot hold as it is (a date, a number as a key) is never cached."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise SpecError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    key = hashlib.sha256(raw).hexdigest()
+    found = _specs.get(key)
+    if found is not None:
+        return found
+    cached = cache_root() / "parsed-specs" / f"{key}.json"
+    try:
+        document = orjson.loads(cached.read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        try:
+            document = load_yaml(path)
+        except Exception as exc:  # yaml's errors, without importing yaml here
+            raise SpecError(f"{path}: not valid YAML: {exc}") from exc
+        with contextlib.suppress(OSError, TypeError, orjson.JSONEncodeError):
+            encoded = orjson.dumps(document)
+            if orjson.loads(encoded) == document:
+                cached.parent.mkdir(parents=True, exist_ok=True)
+                partial = cached.with_suffix(f".{os.getpid()}.part")  # replicas start at once
+                partial.write_bytes(encoded)
+                os.replace(partial, cached)
+    found = _specs[key] = Spec(path, document)
+    return found

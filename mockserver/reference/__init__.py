@@ -1,0 +1,1 @@
+"""connexion, the reference engine: the control API and Swagger UI, served through it."""

@@ -1,1 +1,0 @@
-"""Everything that knows HTTP, ASGI or connexion: middleware, handlers, errors, validators."""
