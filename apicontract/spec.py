@@ -64,7 +64,7 @@ class Spec:
     @functools.cached_property
     def _definitions(self) -> dict[str, Any]:
         """`components/schemas` as JSON Schema, converted once for every compile."""
-        schemas = self._document["components"]["schemas"]
+        schemas = (self._document.get("components") or {}).get("schemas") or {}
         return {name: _relink(to_json_schema(s)) for name, s in schemas.items()}
 
     def errors(self, component: str, instance: Any) -> list[str]:

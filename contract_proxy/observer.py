@@ -88,7 +88,7 @@ class Seen:
     workspace: str | None
     operation: op.Operation | None = None
     path_params: dict[str, str] = field(default_factory=dict)
-    problems: list[op.Problem] = field(default_factory=list)
+    problems: list[op.ErrorItem] = field(default_factory=list)
     terminal_before: bool = False  # the run was seen terminal before this request
     token: str | None = None  # its callback_url was rewritten to this hook token
 
@@ -156,7 +156,7 @@ class Observer:
         found.terminal_before = bool(watch and watch.status in TERMINAL)
         return found
 
-    def check_request(self, seen: Seen, body: bytes) -> list[op.Problem]:
+    def check_request(self, seen: Seen, body: bytes) -> list[op.ErrorItem]:
         seen.body = body
         if seen.operation is not None:
             seen.problems = op.request_problems(

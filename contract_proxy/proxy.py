@@ -134,7 +134,7 @@ class ContractProxy:
             LOG.warning(
                 "strict: refused %s %s: %s", method, path, "; ".join(p.msg for p in problems[:3])
             )
-            detail: dict[str, Any] = {"detail": [p.item() for p in problems]}
+            detail: dict[str, Any] = {"detail": [p.as_json() for p in problems]}
             await _answer(send, 422, {"content-type": "application/json"}, _dumps(detail))
             return
         sent_body = self._rewrite_callback(seen, body)

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from mockserver.engine import asked, routes
+from apicontract import router as routes
+from mockserver.engine import asked
 from mockserver.reference import connexion_glue
 from tests.conftest import KEY, QA
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from apicontract.problems import ErrorItem, ValidationProblem
 from mockserver.api.change import change_run
 from mockserver.core import render
 from mockserver.core.cassette import Cassette
@@ -15,7 +16,7 @@ from mockserver.core.webhook_policy import webhook_allowed
 from mockserver.core.workflows import Workflow
 from mockserver.engine.asked import Asked
 from mockserver.engine.journal import journal_entry
-from mockserver.engine.problems import ApiError, ErrorItem, ValidationProblem
+from mockserver.engine.problems import ApiError
 from mockserver.state import MockState
 
 # Prefer tokens a replay overrides: the recording decides how the run goes.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from apicontract.problems import ErrorItem, ValidationProblem
 from mockserver.api.change import change_run
 from mockserver.core import render
 from mockserver.core.clock import Reading
@@ -12,7 +13,7 @@ from mockserver.core.faults import FaultRule, Faults
 from mockserver.core.ids import workspace_of
 from mockserver.core.lifecycle import Timeline
 from mockserver.core.render import timestamp
-from mockserver.engine.problems import ApiError, ErrorItem, ValidationProblem
+from mockserver.engine.problems import ApiError
 from mockserver.state import MockState
 
 

@@ -14,6 +14,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from apicontract.router import Routes
 from mockserver.engine.admin import AdminGuard
 from mockserver.engine.asgi import WORKER_HEADER, send_json
 from mockserver.engine.asked import asked_of
@@ -21,7 +22,6 @@ from mockserver.engine.journal import journal_entry
 from mockserver.engine.landing import Landing
 from mockserver.engine.limits import Refusal, RequestLimits
 from mockserver.engine.methods import MethodGuard
-from mockserver.engine.routes import Routes
 from mockserver.state import MockState
 
 PUBLIC = "/v1/"

@@ -1,6 +1,6 @@
 """405 with an exact Allow header for a known /v1 path asked with a method it lacks.
 
-Read from the public API's route table (routes.py), before any parsing: as OpenAPI says,
+Read from the public API's route table (apicontract/router.py), before any parsing: as OpenAPI says,
 concrete paths win over templated ones, so the most specific template decides (`GET
 .../runs/sync` is a 405 listing POST, not a 422 about a `{run_id}` uuid).
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from apicontract.router import Routes, route_of
 from mockserver.engine.limits import Refusal
-from mockserver.engine.routes import Routes, route_of
 
 
 class MethodGuard:

@@ -8,8 +8,10 @@ exception handling for the control API.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import Any
+
+# The error items and their 422 come from the contract core, which the suite shares.
+from apicontract.problems import ValidationProblem
 
 logger = logging.getLogger("mockserver")
 
@@ -18,26 +20,6 @@ Answer = tuple[int, Any, dict[str, str]]
 # The two 401s, in the words both request paths answer with.
 MISSING_KEY = "Missing X-API-Key header"
 INVALID_KEY = "Invalid X-API-Key"
-
-
-@dataclass(frozen=True, slots=True)
-class ErrorItem:
-    loc: list[str | int]
-    msg: str
-    type: str
-
-    def as_json(self) -> dict[str, Any]:
-        return {"loc": self.loc, "msg": self.msg, "type": self.type}
-
-
-class ValidationProblem(Exception):
-    """A 422 listing every problem found in the request."""
-
-    status = 422
-
-    def __init__(self, errors: list[ErrorItem]) -> None:
-        super().__init__("validation failed")
-        self.errors = errors
 
 
 class ApiError(Exception):

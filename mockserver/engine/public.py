@@ -3,8 +3,9 @@
 connexion re-derives per call what the spec fixes once: a router per layer, a new URI
 parser and new validators per request, the handler's signature, the response's schema
 (profiled: four fifths of a poll). Here each operation is compiled when the app is built:
-its route, parameters (coerced and checked as connexion does), body, handler arguments
-and documented answers. A call is one pass: route, injected faults, API key, parameters,
+its route, parameters, body and documented answers (the contract core's: apicontract's
+router, request validator and response checker, which the suite and the proxy share),
+and its handler's arguments. A call is one pass: route, injected faults, API key, parameters,
 body, handler, answer checked against its schema, one write. The answers are the ones
 connexion gave, case by case: tests/test_wire_golden.py replays a corpus recorded with
 connexion's path. The control API (/_mock) and Swagger UI stay connexion's.
@@ -14,125 +15,62 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-from apicontract.spec import Spec, inlined
+from apicontract.operations import Operation, operations_of
+from apicontract.parameters import Shapes, cookies, header_values
+from apicontract.problems import ValidationProblem
+from apicontract.requests import RequestValidator, media_type
+from apicontract.responses import ResponseChecker
+from apicontract.router import Routes, by_template, route_of
+from apicontract.spec import Spec
 from mockserver.engine import problems
 from mockserver.engine.asgi import header, send_json
 from mockserver.engine.asked import Asked, asked_of
 from mockserver.engine.auth import key_check
 from mockserver.engine.encoding import dumps
 from mockserver.engine.injection import injected_fault
-from mockserver.engine.problems import ApiError, ErrorItem, ValidationProblem
-from mockserver.engine.routes import METHODS, Routes, route_of
+from mockserver.engine.problems import ApiError
 from mockserver.engine.specification import SpecError
-from mockserver.engine.validation import SchemaCache, conformance_errors, decode_body
 from mockserver.state import MockState
 
 Handler = Callable[..., Any]
 _JSON = b"application/json"
 
 
-@dataclass(frozen=True, slots=True)
-class Param:
-    where: str  # path, query or header
-    name: str
-    arg: str  # the handler's argument: the name, snake_cased as connexion's pythonic_params
-    schema: dict[str, Any]
-    required: bool
-
-    def value(self, raw: str) -> Any:
-        """`raw` read as the schema's type, as connexion's coerce_type does; a value that
-        does not convert stays text, for the schema check to refuse."""
-        kind = self.schema.get("type")
-        try:
-            if kind == "integer":
-                return int(raw)
-            if kind == "number":
-                return float(raw)
-        except ValueError:
-            return raw
-        if kind == "boolean" and raw.lower() in ("true", "false"):
-            return raw.lower() == "true"
-        return raw
-
-
-@dataclass(frozen=True, slots=True)
-class Documented:
-    """One documented answer: its media types, JSON schema and required headers."""
-
-    media: frozenset[str]
-    schema: dict[str, Any] | None
-    required_headers: tuple[str, ...]
-
-
 class Endpoint:
-    """One operation of the spec, compiled."""
+    """One operation of the spec, with its handler: what the handler takes, by name."""
 
-    def __init__(
-        self, spec: Spec, operation: dict[str, Any], shared: list[dict[str, Any]], handler: Handler
-    ) -> None:
-        document = spec.raw
-        self.id: str = operation["operationId"]
-        own = inlined(document, operation.get("parameters", []))
-        named = {(p["in"], p["name"]) for p in own}
-        # connexion lists an operation's own parameters, then the path item's.
-        declared = [
-            *own,
-            *(p for p in inlined(document, shared) if (p["in"], p["name"]) not in named),
-        ]
-        self.params = tuple(
-            Param(
-                p["in"],
-                p["name"],
-                _pythonic(p["name"]),
-                p.get("schema", {}),
-                bool(p.get("required")),
-            )
-            for p in declared
-            if p["in"] in ("path", "query", "header")
-        )
-        self.query_names = frozenset(p.name for p in self.params if p.where == "query")
+    def __init__(self, operation: Operation, handler: Handler, shapes: Shapes) -> None:
+        self.operation = operation
+        self.id = operation.id
+        # The handler's argument per parameter: its name snake_cased, as connexion's
+        # pythonic_params.
+        self.args = {param: _pythonic(param.name) for param in operation.parameters}
         self.defaults = {
-            p.arg: p.schema["default"]
-            for p in self.params
-            if p.where == "query" and "default" in p.schema
+            _pythonic(p.name): shapes.resolved(p.schema)["default"]
+            for p in operation.parameters
+            if p.where == "query" and "default" in shapes.resolved(p.schema)
         }
-        body = inlined(document, operation.get("requestBody"))
-        self.body_media: tuple[str, ...] = tuple((body or {}).get("content", {}))
-        self.body_schema = (
-            body["content"][self.body_media[0]].get("schema") if body and self.body_media else None
+        self.key = next(
+            (s for alternative in operation.security for s in alternative if s.kind == "apiKey"),
+            None,
         )
-        self.body_required = bool(body and body.get("required"))
-        self.answers: dict[str, Documented] = {}
-        for status, answer in inlined(document, operation.get("responses", {})).items():
-            content = answer.get("content", {})
-            json_media = next((m for m in content if "json" in m), None)
-            self.answers[str(status)] = Documented(
-                frozenset(content),
-                content[json_media].get("schema") if json_media else None,
-                tuple(n for n, h in answer.get("headers", {}).items() if h.get("required")),
-            )
-        self.secured = bool(operation.get("security", document.get("security")))
+        self.secured = bool(operation.security)
         self.handler = handler
         signature = inspect.signature(handler).parameters
         self.accepts = frozenset(signature)
         self.takes_all = any(p.kind is p.VAR_KEYWORD for p in signature.values())
 
-    def answer_for(self, status: int) -> Documented | None:
-        return self.answers.get(str(status)) or self.answers.get("default")
-
     def wants(self, arg: str) -> bool:
         return self.takes_all or arg in self.accepts
 
 
-def _handler(handlers: Mapping[str, Handler], operation: dict[str, Any], spec: Spec) -> Handler:
-    found = handlers.get(operation.get("operationId", ""))
+def _handler(handlers: Mapping[str, Handler], operation: Operation, spec: Spec) -> Handler:
+    found = handlers.get(operation.id)
     if found is None:
-        named = operation.get("operationId", "(no operationId)")
-        raise SpecError(f"{spec.path}: the mock has no handler for operation {named}")
+        raise SpecError(f"{spec.path}: the mock has no handler for operation {operation.id}")
     return found
 
 
@@ -146,24 +84,19 @@ class PublicApi:
     def __init__(self, state: MockState, handlers: Mapping[str, Handler]) -> None:
         settings = state.settings
         self.state = state
-        self.cache = SchemaCache(state.spec)
+        self.validator = RequestValidator(state.spec, max_depth=settings.max_json_depth)
+        self.checker = ResponseChecker(schemas=self.validator.schemas)
         self.check_key = key_check(settings.api_keys)
         self.validate_responses = settings.validate_responses
-        self.max_depth = settings.max_json_depth
         self.unavailable = state.backend.unavailable
+        shapes = self.validator.shapes
         self.routes = Routes(
             {
                 template: {
-                    method.upper(): Endpoint(
-                        state.spec,
-                        item[method],
-                        item.get("parameters", []),
-                        _handler(handlers, item[method], state.spec),
-                    )
-                    for method in METHODS
-                    if method in item
+                    method: Endpoint(operation, _handler(handlers, operation, state.spec), shapes)
+                    for method, operation in by_method.items()
                 }
-                for template, item in state.spec.raw["paths"].items()
+                for template, by_method in by_template(operations_of(state.spec)).items()
             }
         )
 
@@ -180,7 +113,7 @@ class PublicApi:
                 await send_json(send, *fault)
                 return
             kwargs = self._arguments(endpoint, scope, path_params, asked)
-            if endpoint.body_media:
+            if endpoint.operation.body is not None:
                 body = await self._body(endpoint, scope, receive)
                 if endpoint.wants("body"):
                     kwargs["body"] = body
@@ -228,48 +161,37 @@ class PublicApi:
     def _arguments(
         self, endpoint: Endpoint, scope: Any, path_params: dict[str, str], asked: Asked
     ) -> dict[str, Any]:
-        headers = scope["headers"]
+        headers = header_values(scope["headers"])
         kwargs: dict[str, Any] = {}
         if endpoint.secured:
-            user = self._user(headers)
+            user = self._user(endpoint, headers, scope)
             if endpoint.wants("user"):
                 kwargs["user"] = user
         if endpoint.wants("asked"):
             kwargs["asked"] = asked
         query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
-        given: dict[str, str] = dict(query)  # the last of repeated values, as connexion
-        errors: list[ErrorItem] = [
-            ErrorItem(["query", name], f"Unknown query parameter {name!r}", "extra_forbidden")
-            for name in sorted(set(given) - endpoint.query_names)
-        ]
-        sources: dict[str, Mapping[str, str]] = {
-            "query": given,
-            "path": path_params,
-            "header": _headers(headers),
-        }
+        values, errors = self.validator.parameters(endpoint.operation, path_params, query, headers)
+        if errors:
+            raise ValidationProblem(errors)
         kwargs.update(
             (arg, value) for arg, value in endpoint.defaults.items() if endpoint.wants(arg)
         )
-        for where in ("query", "path", "header"):
-            source = sources[where]
-            for param in endpoint.params:
-                if param.where != where:
-                    continue
-                raw = source.get(param.name.lower() if where == "header" else param.name)
-                if raw is None:
-                    if param.required:
-                        errors.append(ErrorItem([where, param.name], "Field required", "missing"))
-                    continue
-                value = param.value(raw)
-                errors.extend(self.cache.errors([where, param.name], param.schema, value))
-                if endpoint.wants(param.arg):
-                    kwargs[param.arg] = value
-        if errors:
-            raise ValidationProblem(errors)
+        for param, value in values.items():
+            arg = endpoint.args[param]
+            if endpoint.wants(arg):
+                kwargs[arg] = value
         return kwargs
 
-    def _user(self, headers: list[tuple[bytes, bytes]]) -> str:
-        key = next((v.decode("latin-1") for k, v in headers if k == b"x-api-key"), None)
+    def _user(self, endpoint: Endpoint, headers: Mapping[str, str], scope: Any) -> str:
+        """The caller, from the API key the operation's security scheme names."""
+        scheme = endpoint.key
+        if scheme is None or scheme.where == "header":
+            key = headers.get(scheme.name.lower() if scheme else "x-api-key")
+        elif scheme.where == "query":
+            query = parse_qsl(scope.get("query_string", b"").decode("latin-1"))
+            key = next((v for k, v in query if k == scheme.name), None)
+        else:
+            key = cookies(headers.get("cookie")).get(scheme.name)
         if key is None:
             raise ApiError(401, problems.MISSING_KEY)
         token = self.check_key(key)
@@ -278,28 +200,18 @@ class PublicApi:
         return token["sub"]
 
     async def _body(self, endpoint: Endpoint, scope: Any, receive: Any) -> Any:
-        mime, encoding = _content_type(scope["headers"], endpoint.body_media[0])
-        if mime.lower() not in endpoint.body_media:
-            detail = f"Invalid Content-type ({mime}), expected {list(endpoint.body_media)}"
-            raise ValidationProblem([ErrorItem(["header", "content-type"], detail, "content_type")])
+        content_type = header(scope, b"content-type")
+        declared = endpoint.operation.body
+        if declared is not None and declared.schemas:
+            # The content type is checked before the body is read.
+            mime = media_type(content_type, declared.media[0])[0]
+            if mime not in declared.schemas:
+                return self.validator.body(endpoint.operation, content_type, b"")
         raw = await _read(receive)
-        declared = next((v for k, v in scope["headers"] if k == b"content-length"), b"0")
-        if not declared.isdigit() or not int(declared) or not raw:
-            if endpoint.body_required:
-                raise ValidationProblem(
-                    [ErrorItem(["body"], "RequestBody is required", "value_error")]
-                )
-            return None
-        body = decode_body(raw, encoding, self.max_depth)
-        if body is None:
-            if endpoint.body_required:
-                raise ValidationProblem([ErrorItem(["body"], "Field required", "missing")])
-            return None
-        if endpoint.body_schema is not None:
-            errors = self.cache.errors(["body"], endpoint.body_schema, body)
-            if errors:
-                raise ValidationProblem(errors)
-        return body
+        length = next((v for k, v in scope["headers"] if k == b"content-length"), b"0")
+        if not length.isdigit() or not int(length):
+            raw = b""  # as connexion: a body without a length is not read
+        return self.validator.body(endpoint.operation, content_type, raw)
 
     # --- the answer ----------------------------------------------------------------
 
@@ -309,7 +221,7 @@ class PublicApi:
         if not isinstance(result, dict | list | tuple):
             # A streaming response (the events call): an ASGI app of its own.
             media = getattr(result, "media_type", None)
-            documented = endpoint.answer_for(getattr(result, "status_code", 200))
+            documented = endpoint.operation.answer_for(getattr(result, "status_code", 200))
             if (
                 self.validate_responses
                 and documented
@@ -340,19 +252,11 @@ class PublicApi:
     def _nonconformity(
         self, endpoint: Endpoint, status: int, body: Any, headers: Mapping[str, str]
     ) -> str | None:
-        documented = endpoint.answer_for(status)
-        if documented is None:
-            return None
-        if documented.media and "application/json" not in documented.media:
-            expected = sorted(documented.media)
-            return f"Invalid Response Content-type (application/json), expected {expected}"
-        given = {k.lower() for k in headers}
-        missing = [h for h in documented.required_headers if h.lower() not in given]
-        if missing:
-            return f"Keys in response header don't match the spec: missing {missing}"
-        if documented.schema is None:
-            return None
-        return conformance_errors(self.cache, documented.schema, body)
+        if endpoint.operation.answer_for(status) is None:
+            return None  # an undocumented status is the suite's to judge, not a 500
+        given = {k.lower(): v for k, v in headers.items()}
+        found = self.checker.findings(endpoint.operation, status, "application/json", given, body)
+        return found[0].message if found else None
 
 
 def _url(scope: Any, path: str) -> str:
@@ -364,27 +268,6 @@ def _url(scope: Any, path: str) -> str:
         host = name if port in (None, default) else f"{name}:{port}"
     query = scope.get("query_string", b"").decode("latin-1")
     return f"{scope.get('scheme', 'http')}://{host}{path}" + (f"?{query}" if query else "")
-
-
-def _headers(headers: list[tuple[bytes, bytes]]) -> dict[str, str]:
-    """Request headers by lower-case name, the first of repeated ones (as starlette)."""
-    found: dict[str, str] = {}
-    for key, value in headers:
-        found.setdefault(key.decode("latin-1"), value.decode("latin-1"))
-    return found
-
-
-def _content_type(headers: list[tuple[bytes, bytes]], default: str) -> tuple[str, str]:
-    """(mime type, charset) as connexion splits them: parameters are not stripped, so
-    only `type;charset=x` names a charset; no header means the operation's first type."""
-    raw = next((v.decode("latin-1") for k, v in headers if k == b"content-type"), None)
-    if raw is None:
-        return default, "utf-8"
-    mime, _, parameters = raw.partition(";")
-    encoding = next(
-        (p[len("charset=") :] for p in parameters.split(";") if p.startswith("charset=")), None
-    )
-    return mime, encoding or "utf-8"
 
 
 async def _read(receive: Any) -> bytes:

@@ -46,9 +46,9 @@ from connexion.validators import (
     TextResponseBodyValidator,
 )
 
+from apicontract.problems import ErrorItem, ValidationProblem
 from mockserver.engine.auth import key_check
 from mockserver.engine.encoding import dumps
-from mockserver.engine.problems import ErrorItem, ValidationProblem
 from mockserver.engine.validation import (
     PARSED_BODY,
     SchemaCache,

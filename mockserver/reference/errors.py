@@ -18,9 +18,10 @@ from connexion.exceptions import (
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 
+from apicontract.problems import ErrorItem, ValidationProblem
 from mockserver.engine import problems
 from mockserver.engine.encoding import dumps
-from mockserver.engine.problems import ApiError, ErrorItem, ValidationProblem
+from mockserver.engine.problems import ApiError
 
 
 def json_response(

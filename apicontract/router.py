@@ -1,20 +1,21 @@
-"""The spec's path templates, matched segment by segment (no regex to compile at start).
+"""The one router: the document's path templates, matched segment by segment (no regex
+to compile at start).
 
 A `{name}` segment matches one non-empty segment, as starlette's default converter; the
 templates are tried most specific first (more literal characters), so `/runs/sync` is
-never taken for `/runs/{run_id}`. The public API's table is the one the gate's method
-guard (405) reads too, and a request is matched once (`route_of`), so the two cannot
-disagree on which template a path calls.
+never taken for `/runs/{run_id}`. The mock's engine, its 405 guard, the suite and the
+proxy all route with this; `route_of` matches an ASGI request once and keeps the match.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, Generic, TypeVar
+
+from apicontract.operations import Operation
 
 T = TypeVar("T")
 
-# The operations a path item may hold (OpenAPI 3.0), in the spec's order.
-METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _ROUTED = "mockserver.route"  # where route_of keeps a request's match, in the scope
 
 
@@ -77,3 +78,27 @@ def route_of(scope: Any, routes: Routes[T]) -> tuple[PathTemplate, T, dict[str, 
 
 def _rank(item: tuple[PathTemplate, Any]) -> int:
     return -item[0].specificity
+
+
+def by_template(operations: Iterable[Operation]) -> dict[str, dict[str, Operation]]:
+    """The operations by path template, then by upper-case method."""
+    table: dict[str, dict[str, Operation]] = {}
+    for operation in operations:
+        table.setdefault(operation.template, {})[operation.method] = operation
+    return table
+
+
+def operation_routes(operations: Iterable[Operation]) -> Routes[dict[str, Operation]]:
+    return Routes(by_template(operations))
+
+
+def find(
+    routes: Routes[dict[str, Operation]], method: str, path: str
+) -> tuple[Operation, dict[str, str]] | None:
+    """The operation `method path` calls and its path parameters; None for an unknown
+    path, and for a method the path does not have."""
+    found = routes.find(path)
+    if found is None:
+        return None
+    operation = found[1].get(method.upper())
+    return None if operation is None else (operation, found[2])
