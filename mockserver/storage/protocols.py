@@ -122,6 +122,16 @@ class IdStore(Protocol):
     async def clear(self, workspace: str | None = None) -> None: ...
 
 
+class Glances(Protocol):
+    """Reads one call makes together: one round trip where the backend is remote."""
+
+    async def run_at(self, workspace: str, run_id: str) -> tuple[Run | None, Reading]:
+        """RunRepository.get, then TimeStore.read(workspace)."""
+
+    async def room_at(self, workspace: str, cap: int) -> tuple[bool, Reading]:
+        """Whether RunRepository.count() < cap, then TimeStore.read(workspace)."""
+
+
 class StreamSlots(Protocol):
     """The cap on open SSE streams, shared by every process sharing the backend."""
 

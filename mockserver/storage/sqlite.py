@@ -18,7 +18,7 @@ from mockserver.core.faults import FaultRule
 from mockserver.core.models import Delivery, Entry, Run
 from mockserver.settings import Settings
 from mockserver.storage import codec
-from mockserver.storage.backend import Backend, process_clock
+from mockserver.storage.backend import Backend, StoreGlances, process_clock
 from mockserver.storage.changes import Changes
 from mockserver.storage.memory import JOURNAL_SIZE, LOG_SIZE, MemoryIds
 from mockserver.storage.protocols import Edit
@@ -467,16 +467,18 @@ class SqliteSlots:
 
 def open_sqlite(path: Path, settings: Settings) -> Backend:
     db = Database(path)
+    runs, times = SqliteRuns(db), SqliteTime(db, process_clock(settings, SqliteAnchor(db)))
     return Backend(
-        runs=SqliteRuns(db),
+        runs=runs,
         outbox=SqliteOutbox(db),
-        time=SqliteTime(db, process_clock(settings, SqliteAnchor(db))),
+        time=times,
         faults=SqliteFaults(db),
         journal=SqliteJournal(db),
         # Unseeded: restarts and other workers would repeat a seeded sequence.
         ids=MemoryIds(None),
         slots=SqliteSlots(db),
         changes=Changes(poll_s=0.25),  # other processes change the file without telling us
+        glances=StoreGlances(runs, times),
         shared=True,
         unavailable=(sqlite3.OperationalError,),  # e.g. locked past the 10 s busy timeout
     )
