@@ -273,3 +273,49 @@ def test_a_change_in_one_redis_process_wakes_the_waiters_of_another(
 
     took = asyncio.run(main())
     assert took < 5.0, f"the other process woke only after {took:.1f} s (no pub/sub wake-up)"
+
+
+def test_what_one_redis_process_keeps_is_dropped_when_another_changes_it(
+    redis_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fault rules and the clock are kept per process; a change made by another reaches it
+    through pub/sub within a bounded time (the keeping's own expiry made long here)."""
+    from mockserver.storage import redis as redis_backend
+
+    monkeypatch.setattr(redis_backend, "CACHE_TTL_S", 30.0)
+    redis.Redis.from_url(redis_server.url).flushdb()
+    settings = Settings(clock="manual", state=redis_server.url)
+    bound_s = 1.0
+
+    async def seen_within(check: Callable[[], Awaitable[bool]]) -> float:
+        began = asyncio.get_running_loop().time()
+        while not await check():
+            took = asyncio.get_running_loop().time() - began
+            assert took < bound_s, f"not seen after {took:.1f} s (kept, never dropped)"
+            await asyncio.sleep(0.01)
+        return asyncio.get_running_loop().time() - began
+
+    async def main() -> None:
+        reader, writer = open_backend(settings), open_backend(settings)
+        await reader.start()
+        await writer.start()
+        try:
+            assert await reader.faults.rules() == []  # read once: kept from now on
+            before = (await reader.time.read("w")).now
+            await writer.faults.add(FaultRule("w", ("getRun",), Faults(error_rate=1.0)))
+            await writer.time.advance(30, "w")
+
+            async def rule_seen() -> bool:
+                return len(await reader.faults.rules()) == 1
+
+            async def offset_seen() -> bool:
+                return (await reader.time.read("w")).now == pytest.approx(before + 30)
+
+            await seen_within(rule_seen)
+            await seen_within(offset_seen)
+            assert await reader.time.max_offset() == pytest.approx(30)
+        finally:
+            await reader.close()
+            await writer.close()
+
+    asyncio.run(main())

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
 
 import redis.asyncio as aioredis
+from redis.asyncio.connection import SSLConnection
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.exceptions import WatchError
@@ -43,6 +44,7 @@ from mockserver.settings import Settings
 from mockserver.storage import codec
 from mockserver.storage.backend import Backend
 from mockserver.storage.changes import Changes
+from mockserver.storage.link import Command, Link, Script
 from mockserver.storage.memory import JOURNAL_SIZE, LOG_SIZE
 from mockserver.storage.protocols import Edit
 
@@ -221,11 +223,12 @@ class _Room:
 
 
 class RedisRuns:
-    def __init__(self, r: Any) -> None:
+    def __init__(self, r: Any, link: Link) -> None:
         self._r = r
+        self._link = link  # the request path's commands
         # Registered scripts run by their SHA (EVALSHA): the text crosses the wire once.
         self._evict = r.register_script(_EVICT)
-        self._add = r.register_script(_ADD)
+        self._add = Script(_ADD)
         self._room = _Room()
 
     async def add(self, run: Run) -> Run:
@@ -238,21 +241,22 @@ class RedisRuns:
         ]
         end = repr(_end(run.timeline.ends_at))
         args = [run.id, run.workspace, run.workflow_id, end, codec.encode_run(run)]
-        seq = int(await self._add(keys=keys, args=args))
+        seq = int(await self._link.run(self._add, keys, args))
         self._room.last_seq = max(self._room.last_seq, seq)
         return replace(run, sequence=seq)
 
     async def find(self, run_id: str) -> Run | None:
-        fields = await self._r.hmget(_key("run", run_id), RUN_FIELDS)
+        (fields,) = await self._link.send(self.asking(run_id))
         return None if fields[0] is None else _run(run_id, fields)
 
     async def get(self, workspace: str, run_id: str) -> Run | None:
         run = await self.find(run_id)
         return run if run is not None and run.workspace == workspace else None
 
-    def queue_get(self, pipe: Any, run_id: str) -> None:
-        """Ask for a run in `pipe`; `got` reads the answer."""
-        pipe.hmget(_key("run", run_id), RUN_FIELDS)
+    @staticmethod
+    def asking(run_id: str) -> Command:
+        """The command asking for a run; `got` reads its answer."""
+        return ("HMGET", _key("run", run_id), *RUN_FIELDS)
 
     @staticmethod
     def got(workspace: str, run_id: str, fields: list[Any]) -> Run | None:
@@ -260,18 +264,16 @@ class RedisRuns:
             return None
         return _run(run_id, fields)
 
-    def queue_room(self, pipe: Any, cap: int) -> bool:
-        """True if fewer than `cap` runs are surely stored; else asks for the count in
-        `pipe` (two answers, for `room`)."""
+    def asking_room(self, cap: int) -> list[Command]:
+        """Nothing if fewer than `cap` runs are surely stored; else the commands asking
+        for the count (two answers, for `room`)."""
         if self._room.below(cap):
-            return True
+            return []
         # The sequence first: an add between the two makes the bound higher, never lower.
-        pipe.get(_key("seq"))
-        pipe.zcard(_key("ends"))
-        return False
+        return [("GET", _key("seq")), ("ZCARD", _key("ends"))]
 
     def room(self, cap: int, seq: Any, count: Any) -> bool:
-        self._room = _Room(int(count), int(seq or 0), True, max(self._room.last_seq, int(seq or 0)))
+        self._room = _Room(int(count), int(seq or 0), True, int(seq or 0))
         return int(count) < cap
 
     async def change(self, run_id: str, edit: Edit) -> Run | None:
@@ -315,9 +317,7 @@ class RedisRuns:
         return runs, int(total)
 
     async def count(self) -> int:
-        pipe = self._r.pipeline(transaction=False)
-        self.queue_room(pipe, 0)
-        seq, count = await pipe.execute()
+        seq, count = await self._link.send(*self.asking_room(0))
         self.room(0, seq, count)
         return int(count)
 
@@ -468,8 +468,11 @@ class QueuedClock:
 
 
 class RedisTime:
-    def __init__(self, r: Any, settings: Settings, announce: Callable[[str], Any]) -> None:
+    def __init__(
+        self, r: Any, link: Link, settings: Settings, announce: Callable[[str], Any]
+    ) -> None:
         self._r = r
+        self._link = link
         self._clock, self._offsets = _key("clock"), _key("offsets")
         self._read = r.register_script(_READ)
         self._re_anchor_script = r.register_script(_RE_ANCHOR)
@@ -483,15 +486,17 @@ class RedisTime:
         """Anchors the clock unless another replica did."""
         await self._read(keys=[self._clock, self._offsets], args=[*self._origin, ""])
 
-    def queue(self, pipe: Any) -> QueuedClock:
-        """Ask for the server's time in `pipe` (and the anchor if not kept); `reading`
-        reads the answers."""
+    def asking(self) -> tuple[QueuedClock, list[Command]]:
+        """The commands asking for the server's time (and the anchor if not kept);
+        `reading` reads their answers."""
         asked = QueuedClock(self.cache.get(), self.cache.generation)
-        pipe.time()
-        if asked.anchor is None:
-            pipe.hmget(self._clock, ["sim", "wall", "speed", "frozen"])
-            pipe.hgetall(self._offsets)
-        return asked
+        if asked.anchor is not None:
+            return asked, [("TIME",)]
+        return asked, [
+            ("TIME",),
+            ("HMGET", self._clock, "sim", "wall", "speed", "frozen"),
+            ("HGETALL", self._offsets),
+        ]
 
     async def reading(
         self, asked: QueuedClock, answers: list[Any], workspace: str | None
@@ -508,15 +513,14 @@ class RedisTime:
                 float(wall),
                 float(speed),
                 frozen == "1",
-                {ws: float(v) for ws, v in offsets.items()},
+                {ws: float(v) for ws, v in zip(offsets[::2], offsets[1::2], strict=True)},
             )
             self.cache.put(anchor, asked.generation)
         return anchor.reading(int(seconds) + int(micros) / 1e6, workspace)
 
     async def read(self, workspace: str | None = None) -> Reading:
-        pipe = self._r.pipeline(transaction=False)
-        asked = self.queue(pipe)
-        return await self.reading(asked, await pipe.execute(), workspace)
+        asked, commands = self.asking()
+        return await self.reading(asked, await self._link.send(*commands), workspace)
 
     async def _changed(self) -> None:
         self.cache.drop()
@@ -603,8 +607,9 @@ class RedisJournal:
     """Entries wait here and leave in batches (one RPUSH and one LTRIM each), every
     JOURNAL_FLUSH_S, so no call waits for its entry; a clean stop sends what is left."""
 
-    def __init__(self, r: Any, size: int = JOURNAL_SIZE) -> None:
+    def __init__(self, r: Any, link: Link, size: int = JOURNAL_SIZE) -> None:
         self._r = r
+        self._link = link
         self._size = size
         self._waiting: list[str] = []
         self._lock = asyncio.Lock()  # one batch at a time: entries keep their order
@@ -622,10 +627,9 @@ class RedisJournal:
             if not batch:
                 return
             try:
-                pipe = self._r.pipeline(transaction=False)
-                pipe.rpush(_key("journal"), *batch)
-                pipe.ltrim(_key("journal"), -self._size, -1)
-                await pipe.execute()
+                await self._link.send(
+                    ("RPUSH", _key("journal"), *batch), ("LTRIM", _key("journal"), -self._size, -1)
+                )
             except BaseException:
                 self._waiting[:0] = batch  # sent again with the next batch
                 del self._waiting[: -self._size]
@@ -784,43 +788,42 @@ class Wakeups:
 
 
 class RedisGlances:
-    """A run and the clock in one pipeline (the run first, so "now" is never before a
+    """A run and the clock in one round trip (the run first, so "now" is never before a
     change the run shows); the room for a new run and the clock in another."""
 
-    def __init__(self, r: Any, runs: RedisRuns, time_store: RedisTime) -> None:
-        self._r = r
+    def __init__(self, link: Link, runs: RedisRuns, time_store: RedisTime) -> None:
+        self._link = link
         self._runs = runs
         self._time = time_store
 
     async def run_at(self, workspace: str, run_id: str) -> tuple[Run | None, Reading]:
-        pipe = self._r.pipeline(transaction=False)
-        self._runs.queue_get(pipe, run_id)
-        asked = self._time.queue(pipe)
-        fields, *answers = await pipe.execute()
+        asked, commands = self._time.asking()
+        fields, *answers = await self._link.send(self._runs.asking(run_id), *commands)
         run = self._runs.got(workspace, run_id, fields)
         return run, await self._time.reading(asked, answers, workspace)
 
     async def room_at(self, workspace: str, cap: int) -> tuple[bool, Reading]:
-        pipe = self._r.pipeline(transaction=False)
-        surely = self._runs.queue_room(pipe, cap)
-        asked = self._time.queue(pipe)
-        answers = await pipe.execute()
-        room = surely or self._runs.room(cap, answers[0], answers[1])
-        reading = await self._time.reading(asked, answers[-asked.size :], workspace)
+        counting = self._runs.asking_room(cap)
+        asked, commands = self._time.asking()
+        answers = await self._link.send(*counting, *commands)
+        room = not counting or self._runs.room(cap, answers[0], answers[1])
+        reading = await self._time.reading(asked, answers[len(counting) :], workspace)
         return room, reading
 
 
 def open_redis(url: str, settings: Settings) -> Backend:
     r = aioredis.Redis.from_url(url, decode_responses=True)
+    pool = r.connection_pool
+    link = Link(dict(pool.connection_kwargs), tls=issubclass(pool.connection_class, SSLConnection))
     # Pub/sub wakes replicas at once; the poll bounds a wait if a message is lost.
     changes = Changes(poll_s=WAKE_POLL_S)
     wakeups = Wakeups(r, changes)
     changes.publish = wakeups.publish
-    time_store = RedisTime(r, settings, wakeups.announce)
+    time_store = RedisTime(r, link, settings, wakeups.announce)
     faults = RedisFaults(r, wakeups.announce)
     wakeups.caches = {CLOCK: time_store.cache, FAULTS: faults.cache}
-    runs = RedisRuns(r)
-    journal = RedisJournal(r)
+    runs = RedisRuns(r, link)
+    journal = RedisJournal(r, link)
 
     async def start() -> None:
         await time_store.init()
@@ -830,6 +833,7 @@ def open_redis(url: str, settings: Settings) -> Backend:
     async def close() -> None:
         await journal.stop()  # what is still waiting goes out before the connection closes
         await wakeups.stop()
+        await link.close()
         await r.aclose()
 
     return Backend(
@@ -841,7 +845,7 @@ def open_redis(url: str, settings: Settings) -> Backend:
         ids=RedisIds(r, settings.seed),
         slots=RedisSlots(r),
         changes=changes,
-        glances=RedisGlances(r, runs, time_store),
+        glances=RedisGlances(link, runs, time_store),
         shared=True,
         unavailable=(RedisConnectionError, RedisTimeoutError),
         start=start,
