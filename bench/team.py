@@ -5,9 +5,9 @@ replicas over the same Redis with one wrk per replica at once (their successful 
 summed). Every figure is a median of the rounds; ratios are to the baseline of the same
 run. One redis-server, started here on a free 127.0.0.1 port and stopped by its PID.
 
-Over Redis, each load is also counted by the server (bench/commandstats.py): commands and
-round trips per call, everything the replicas sent meanwhile (journal batches, webhook
-dispatcher) included.
+Over Redis, the server counts what it was sent (bench/commandstats.py), everything the
+replicas sent meanwhile (journal batches, webhook dispatcher) included: commands per call
+under load, and commands and round trips per call over 200 calls made one at a time.
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ from bench.run import CREATE, RESULTS, ROOM, _creates, _send, poll
 from bench.servers import Server, Target, ours
 from mockserver.process import running_redis
 
+SEQUENTIAL = 200  # calls one at a time, for the round trips a call makes
+
 
 def _load_all(
     servers: Sequence[Server], request: Any, seconds: float, scratch: Path
@@ -53,17 +55,27 @@ def _load_all(
 def _counted_load(
     servers: Sequence[Server], request: Any, seconds: float, scratch: Path, store: Any, name: str
 ) -> dict[str, float]:
-    """rps of one load; over Redis (`store`, a client) also its commands and round trips
-    per call."""
+    """rps of one load; over Redis (`store`, a client) also its commands per call."""
     if store is not None:
         commandstats.reset(store)
     rps, answered = _load_all(servers, request, seconds, scratch)
     figures = {f"{name}_rps": rps}
     if store is not None and answered:
         time.sleep(0.2)  # the journal's last batch of this load is counted with it
-        commands, trips = commandstats.counted(store).per(answered)
-        figures |= {f"{name}_commands": commands, f"{name}_round_trips": trips}
+        figures[f"{name}_commands_loaded"] = commandstats.counted(store).per(answered)[0]
     return figures
+
+
+def _counted_calls(server: Server, request: wrk.Request, store: Any, name: str) -> dict[str, float]:
+    """Commands and round trips per call over SEQUENTIAL calls, one at a time: then each
+    read the server counts is one round trip of the replica (under load, the commands of
+    concurrent calls share writes, and reads no longer count round trips)."""
+    commandstats.reset(store)
+    for _ in range(SEQUENTIAL):
+        _send(server.port, request)
+    time.sleep(0.2)
+    commands, trips = commandstats.counted(store).per(SEQUENTIAL)
+    return {f"{name}_commands": commands, f"{name}_round_trips": trips}
 
 
 def _measure(
@@ -82,9 +94,12 @@ def _measure(
         return CREATE
 
     _load_all(servers, polling, warmup, scratch)
-    return _counted_load(servers, polling, seconds, scratch, store, "poll") | _counted_load(
-        servers, creating, seconds, scratch, store, "create"
-    )
+    figures = _counted_load(servers, polling, seconds, scratch, store, "poll")
+    figures |= _counted_load(servers, creating, seconds, scratch, store, "create")
+    if store is not None:
+        figures |= _counted_calls(servers[0], poll(run_id), store, "poll")
+        figures |= _counted_calls(servers[0], CREATE, store, "create")
+    return figures
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -141,9 +156,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     (RESULTS / f"team-{stamp}.json").write_text(json.dumps(results, indent=2))
     print(
         "\n| setup | create rps | poll rps | create vs memory | poll vs memory"
-        " | commands / round trips per create | per poll |"
+        " | commands / round trips per create | per poll | commands under load (create, poll) |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     for name, label in (
         ("memory", "1 mock, in memory (baseline)"),
         ("redis-1", "1 replica over Redis"),
@@ -153,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(
             f"| {label} | {m['create_rps']:.0f} | {m['poll_rps']:.0f} |"
             f" {ratio['create_rps']:.2f}x | {ratio['poll_rps']:.2f}x |"
-            f" {_per_call(m, 'create')} | {_per_call(m, 'poll')} |"
+            f" {_per_call(m, 'create')} | {_per_call(m, 'poll')} | {_loaded(m)} |"
         )
     print(f"\nload average before: {load_before[0]:.1f} on {os.cpu_count()} cores")
     return 0
@@ -163,6 +178,12 @@ def _per_call(figures: dict[str, float], name: str) -> str:
     if f"{name}_commands" not in figures:
         return "-"
     return f"{figures[f'{name}_commands']:.2f} / {figures[f'{name}_round_trips']:.2f}"
+
+
+def _loaded(figures: dict[str, float]) -> str:
+    if "create_commands_loaded" not in figures:
+        return "-"
+    return f"{figures['create_commands_loaded']:.2f}, {figures['poll_commands_loaded']:.2f}"
 
 
 def _said(figures: dict[str, float]) -> str:

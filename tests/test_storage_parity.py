@@ -89,6 +89,28 @@ def test_runs_are_stored_found_and_paged_newest_first(run_on: Any) -> None:
     run_on(scenario)
 
 
+def test_glances_read_a_run_or_the_room_with_the_clock(run_on: Any) -> None:
+    async def scenario(b: Backend) -> None:
+        await b.time.advance(5, "w")
+        for i in range(3):
+            await b.runs.add(_run(f"r{i}", start=-10))
+        run, clock = await b.glances.run_at("w", "r1")
+        assert run is not None and run.id == "r1" and clock.now == pytest.approx(T0 + 5)
+        assert clock.offset == pytest.approx(5)
+        missing, clock = await b.glances.run_at("v", "r1")  # another workspace's run
+        assert missing is None and clock.now == pytest.approx(T0)
+        assert [(await b.glances.room_at("w", cap))[0] for cap in (3, 4)] == [False, True]
+        await b.runs.add(_run("r3"))
+        room, clock = await b.glances.room_at("w", 4)
+        assert not room and clock.now == pytest.approx(T0 + 5)
+        assert [r.id for r in await b.runs.evict_finished(1, T0)] == ["r0"]
+        assert (await b.glances.room_at("w", 4))[0]  # an eviction makes room again
+        await b.runs.clear()
+        assert (await b.glances.room_at("w", 1))[0]
+
+    run_on(scenario)
+
+
 def test_a_change_is_atomic_one_stop_wins_of_many(run_on: Any) -> None:
     async def scenario(b: Backend) -> None:
         await b.runs.add(_run("r", start=0))
