@@ -176,6 +176,18 @@ def test_the_due_webhook_index_follows_stops_and_pauses(run_on: Any) -> None:
     run_on(scenario)
 
 
+def test_a_run_added_with_a_callback_is_expected_by_the_outbox(run_on: Any) -> None:
+    async def scenario(b: Backend) -> None:
+        timeline = Timeline.plan(T0, 0, (Step("a", 1),))
+        hooked = Run("hooked", "w", "wf", {}, timeline, callback_url="http://127.0.0.1:9/h")
+        await b.runs.add(hooked)
+        await b.runs.add(_run("quiet"))  # no callback: nothing expected
+        assert await b.outbox.due(T0 + 10, 10) == [("w", "hooked")]
+        assert await b.outbox.next_end(after=T0) == pytest.approx(T0 + 1)
+
+    run_on(scenario)
+
+
 def test_a_lapsed_lease_is_taken_over_once_and_a_delivery_keeps_its_attempts(
     run_on: Any,
 ) -> None:

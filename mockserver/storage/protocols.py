@@ -25,7 +25,8 @@ Edit = Callable[[Run], Timeline]
 
 class RunRepository(Protocol):
     async def add(self, run: Run) -> Run:
-        """Store a new run; the answer carries its insertion sequence."""
+        """Store a new run; the answer carries its insertion sequence. A run with a
+        callback URL is expected by the outbox too (OutboxStore.expect), in the same step."""
 
     async def get(self, workspace: str, run_id: str) -> Run | None: ...
 

@@ -158,14 +158,18 @@ _ACQUIRE = (
     + "redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])\n"
     + "return 1\n"
 )
-# KEYS: run:<id>, ends, ws:<ws>, wf:<ws>:<wf>, seq. ARGV: id, ws, wf, end ('inf': unknown),
-# record. Answers the run's sequence.
+# KEYS: run:<id>, ends, ws:<ws>, wf:<ws>:<wf>, seq, expected, expected-ws. ARGV: id, ws,
+# wf, end ('inf': unknown), record, '1' if its webhook is expected. Answers the sequence.
 _ADD = (
     "local seq = redis.call('INCR', KEYS[5])\n"
     + "redis.call('HSET', KEYS[1], 'ws', ARGV[2], 'wf', ARGV[3], 'seq', seq, 'rec', ARGV[5])\n"
     + "redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])\n"
     + "redis.call('ZADD', KEYS[3], seq, ARGV[1])\n"
     + "redis.call('ZADD', KEYS[4], seq, ARGV[1])\n"
+    + "if ARGV[6] == '1' then\n"
+    + "  redis.call('HSET', KEYS[7], ARGV[1], ARGV[2])\n"
+    + "  redis.call('ZADD', KEYS[6], ARGV[4], ARGV[1])\n"
+    + "end\n"
     + "return seq\n"
 )
 _SLOT_RENEW = _NOW + "return redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[2]), ARGV[1])\n"
@@ -238,9 +242,12 @@ class RedisRuns:
             _key("ws", run.workspace),
             _key("wf", run.workspace, run.workflow_id),
             _key("seq"),
+            _key("expected"),
+            _key("expected-ws"),
         ]
         end = repr(_end(run.timeline.ends_at))
-        args = [run.id, run.workspace, run.workflow_id, end, codec.encode_run(run)]
+        expected = "1" if run.callback_url else "0"
+        args = [run.id, run.workspace, run.workflow_id, end, codec.encode_run(run), expected]
         seq = int(await self._link.run(self._add, keys, args))
         self._room.last_seq = max(self._room.last_seq, seq)
         return replace(run, sequence=seq)

@@ -119,8 +119,7 @@ class Runs:
                 recorded_output=recorded.output if recorded is not None else None,
             )
         )
-        if run.callback_url:
-            await state.outbox.expect(run.workspace, run.id, run.timeline.ends_at)
+        if run.callback_url:  # stored as expected by the outbox along with the run
             state.changes.notify()  # the webhook dispatcher learns of the new run
         headers = {"Preference-Applied": ", ".join(prefs.applied)} if prefs.applied else {}
         return run, now, headers
