@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -353,3 +354,46 @@ def test_what_one_redis_process_keeps_is_dropped_when_another_changes_it(
             await writer.close()
 
     asyncio.run(main())
+
+
+def test_the_redis_journal_leaves_in_batches_soon_and_entirely_on_a_clean_stop(
+    redis_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mockserver.storage import redis as redis_backend
+
+    store = redis.Redis.from_url(redis_server.url)
+    store.flushdb()
+    journal = redis_backend.PREFIX + "journal"
+    settings = Settings(clock="manual", state=redis_server.url)
+
+    def entry(i: int) -> Entry:
+        return Entry("GET", f"/v1/{i}", 200, "t", "w")
+
+    async def batched() -> None:
+        b = open_backend(settings)
+        await b.start()
+        try:
+            for i in range(5):
+                await b.journal.note(entry(i))
+            assert store.llen(journal) == 0  # noted without a round trip
+            began = asyncio.get_running_loop().time()
+            while store.llen(journal) < 5:
+                took = asyncio.get_running_loop().time() - began
+                assert took < redis_backend.JOURNAL_FLUSH_S * 10, "the batch never left"
+                await asyncio.sleep(0.005)
+        finally:
+            await b.close()
+
+    async def stopped() -> None:
+        b = open_backend(settings)
+        await b.start()
+        for i in range(5, 8):
+            await b.journal.note(entry(i))
+        await b.close()  # long before the next batch would leave
+
+    asyncio.run(batched())
+    monkeypatch.setattr(redis_backend, "JOURNAL_FLUSH_S", 30.0)
+    asyncio.run(stopped())
+    assert [json.loads(raw)["path"] for raw in store.lrange(journal, 0, -1)] == [
+        f"/v1/{i}" for i in range(8)
+    ]
