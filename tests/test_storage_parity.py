@@ -117,6 +117,8 @@ def test_a_change_is_atomic_one_stop_wins_of_many(run_on: Any) -> None:
         await b.runs.add(_run("r", start=0))
         live = Timeline.plan(T0, 100, (Step("a", 1),))
         await b.runs.change("r", lambda run: live)
+        read = await b.runs.find("r")  # read before the stops: what is read after differs
+        assert read is not None and read.timeline.snapshot_at(T0 + 2).status == "queued"
 
         async def stop() -> str:
             try:

@@ -60,6 +60,8 @@ CACHE_TTL_S = 1.0
 # entries of its last interval.
 JOURNAL_FLUSH_S = 0.05
 RUN_FIELDS = ("ws", "wf", "seq", "rec")
+# Runs kept decoded, with the fields they came from (about 10 KiB each at most).
+DECODED_RUNS = 4096
 # Announcements on CHANNEL: "<sender>:<topic>"; a topic names a cache to drop ("" wakes only).
 CLOCK, FAULTS = "clock", "faults"
 
@@ -226,10 +228,30 @@ class _Room:
         return self.known and self.count + (self.last_seq - self.seq) < cap
 
 
+class _Decoded:
+    """Runs as last decoded, by id, with the fields read: a run read again unchanged (most
+    polls) skips the JSON and the timeline's building. Never stale: the fields are read
+    every time, and compared."""
+
+    def __init__(self) -> None:
+        self._runs: dict[str, tuple[list[Any], Run]] = {}
+
+    def run(self, run_id: str, fields: list[Any]) -> Run:
+        kept = self._runs.get(run_id)
+        if kept is not None and kept[0] == fields:
+            return kept[1]
+        run = _run(run_id, fields)
+        if len(self._runs) >= DECODED_RUNS:
+            del self._runs[next(iter(self._runs))]  # the first kept
+        self._runs[run_id] = (fields, run)
+        return run
+
+
 class RedisRuns:
     def __init__(self, r: Any, link: Link) -> None:
         self._r = r
         self._link = link  # the request path's commands
+        self._decoded = _Decoded()
         # Registered scripts run by their SHA (EVALSHA): the text crosses the wire once.
         self._evict = r.register_script(_EVICT)
         self._add = Script(_ADD)
@@ -254,7 +276,7 @@ class RedisRuns:
 
     async def find(self, run_id: str) -> Run | None:
         (fields,) = await self._link.send(self.asking(run_id))
-        return None if fields[0] is None else _run(run_id, fields)
+        return None if fields[0] is None else self._decoded.run(run_id, fields)
 
     async def get(self, workspace: str, run_id: str) -> Run | None:
         run = await self.find(run_id)
@@ -265,11 +287,10 @@ class RedisRuns:
         """The command asking for a run; `got` reads its answer."""
         return ("HMGET", _key("run", run_id), *RUN_FIELDS)
 
-    @staticmethod
-    def got(workspace: str, run_id: str, fields: list[Any]) -> Run | None:
+    def got(self, workspace: str, run_id: str, fields: list[Any]) -> Run | None:
         if fields[0] is None or fields[0] != workspace:
             return None
-        return _run(run_id, fields)
+        return self._decoded.run(run_id, fields)
 
     def asking_room(self, cap: int) -> list[Command]:
         """Nothing if fewer than `cap` runs are surely stored; else the commands asking
