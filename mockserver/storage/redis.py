@@ -485,14 +485,11 @@ class _Anchor:
 
 @dataclass(frozen=True, slots=True)
 class QueuedClock:
-    """A clock read queued in a pipeline: how many answers it takes, and what it had."""
+    """A clock read sent with other commands: the anchor kept when it was asked (None: the
+    anchor was asked for too) and the cache's generation then."""
 
     anchor: _Anchor | None
     generation: int
-
-    @property
-    def size(self) -> int:
-        return 1 if self.anchor is not None else 3
 
 
 class RedisTime:
