@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -90,11 +91,35 @@ def test_runs_are_stored_found_and_paged_newest_first(run_on: Any) -> None:
     run_on(scenario)
 
 
+def test_glances_read_a_run_or_the_room_with_the_clock(run_on: Any) -> None:
+    async def scenario(b: Backend) -> None:
+        await b.time.advance(5, "w")
+        for i in range(3):
+            await b.runs.add(_run(f"r{i}", start=-10))
+        run, clock = await b.glances.run_at("w", "r1")
+        assert run is not None and run.id == "r1" and clock.now == pytest.approx(T0 + 5)
+        assert clock.offset == pytest.approx(5)
+        missing, clock = await b.glances.run_at("v", "r1")  # another workspace's run
+        assert missing is None and clock.now == pytest.approx(T0)
+        assert [(await b.glances.room_at("w", cap))[0] for cap in (3, 4)] == [False, True]
+        await b.runs.add(_run("r3"))
+        room, clock = await b.glances.room_at("w", 4)
+        assert not room and clock.now == pytest.approx(T0 + 5)
+        assert [r.id for r in await b.runs.evict_finished(1, T0)] == ["r0"]
+        assert (await b.glances.room_at("w", 4))[0]  # an eviction makes room again
+        await b.runs.clear()
+        assert (await b.glances.room_at("w", 1))[0]
+
+    run_on(scenario)
+
+
 def test_a_change_is_atomic_one_stop_wins_of_many(run_on: Any) -> None:
     async def scenario(b: Backend) -> None:
         await b.runs.add(_run("r", start=0))
         live = Timeline.plan(T0, 100, (Step("a", 1),))
         await b.runs.change("r", lambda run: live)
+        read = await b.runs.find("r")  # read before the stops: what is read after differs
+        assert read is not None and read.timeline.snapshot_at(T0 + 2).status == "queued"
 
         async def stop() -> str:
             try:
@@ -151,6 +176,18 @@ def test_the_due_webhook_index_follows_stops_and_pauses(run_on: Any) -> None:
         await b.outbox.forget("v")
         await b.outbox.drop("b")
         assert await b.outbox.due(T0 + 100, 10) == []
+
+    run_on(scenario)
+
+
+def test_a_run_added_with_a_callback_is_expected_by_the_outbox(run_on: Any) -> None:
+    async def scenario(b: Backend) -> None:
+        timeline = Timeline.plan(T0, 0, (Step("a", 1),))
+        hooked = Run("hooked", "w", "wf", {}, timeline, callback_url="http://127.0.0.1:9/h")
+        await b.runs.add(hooked)
+        await b.runs.add(_run("quiet"))  # no callback: nothing expected
+        assert await b.outbox.due(T0 + 10, 10) == [("w", "hooked")]
+        assert await b.outbox.next_end(after=T0) == pytest.approx(T0 + 1)
 
     run_on(scenario)
 
@@ -274,3 +311,92 @@ def test_a_change_in_one_redis_process_wakes_the_waiters_of_another(
 
     took = asyncio.run(main())
     assert took < 5.0, f"the other process woke only after {took:.1f} s (no pub/sub wake-up)"
+
+
+def test_what_one_redis_process_keeps_is_dropped_when_another_changes_it(
+    redis_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fault rules and the clock are kept per process; a change made by another reaches it
+    through pub/sub within a bounded time (the keeping's own expiry made long here)."""
+    from mockserver.storage import redis as redis_backend
+
+    monkeypatch.setattr(redis_backend, "CACHE_TTL_S", 30.0)
+    redis.Redis.from_url(redis_server.url).flushdb()
+    settings = Settings(clock="manual", state=redis_server.url)
+    bound_s = 1.0
+
+    async def seen_within(check: Callable[[], Awaitable[bool]]) -> float:
+        began = asyncio.get_running_loop().time()
+        while not await check():
+            took = asyncio.get_running_loop().time() - began
+            assert took < bound_s, f"not seen after {took:.1f} s (kept, never dropped)"
+            await asyncio.sleep(0.01)
+        return asyncio.get_running_loop().time() - began
+
+    async def main() -> None:
+        reader, writer = open_backend(settings), open_backend(settings)
+        await reader.start()
+        await writer.start()
+        try:
+            assert await reader.faults.rules() == []  # read once: kept from now on
+            before = (await reader.time.read("w")).now
+            await writer.faults.add(FaultRule("w", ("getRun",), Faults(error_rate=1.0)))
+            await writer.time.advance(30, "w")
+
+            async def rule_seen() -> bool:
+                return len(await reader.faults.rules()) == 1
+
+            async def offset_seen() -> bool:
+                return (await reader.time.read("w")).now == pytest.approx(before + 30)
+
+            await seen_within(rule_seen)
+            await seen_within(offset_seen)
+            assert await reader.time.max_offset() == pytest.approx(30)
+        finally:
+            await reader.close()
+            await writer.close()
+
+    asyncio.run(main())
+
+
+def test_the_redis_journal_leaves_in_batches_soon_and_entirely_on_a_clean_stop(
+    redis_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mockserver.storage import redis as redis_backend
+
+    store = redis.Redis.from_url(redis_server.url)
+    store.flushdb()
+    journal = redis_backend.PREFIX + "journal"
+    settings = Settings(clock="manual", state=redis_server.url)
+
+    def entry(i: int) -> Entry:
+        return Entry("GET", f"/v1/{i}", 200, "t", "w")
+
+    async def batched() -> None:
+        b = open_backend(settings)
+        await b.start()
+        try:
+            for i in range(5):
+                await b.journal.note(entry(i))
+            assert store.llen(journal) == 0  # noted without a round trip
+            began = asyncio.get_running_loop().time()
+            while store.llen(journal) < 5:
+                took = asyncio.get_running_loop().time() - began
+                assert took < redis_backend.JOURNAL_FLUSH_S * 10, "the batch never left"
+                await asyncio.sleep(0.005)
+        finally:
+            await b.close()
+
+    async def stopped() -> None:
+        b = open_backend(settings)
+        await b.start()
+        for i in range(5, 8):
+            await b.journal.note(entry(i))
+        await b.close()  # long before the next batch would leave
+
+    asyncio.run(batched())
+    monkeypatch.setattr(redis_backend, "JOURNAL_FLUSH_S", 30.0)
+    asyncio.run(stopped())
+    assert [json.loads(raw)["path"] for raw in store.lrange(journal, 0, -1)] == [
+        f"/v1/{i}" for i in range(8)
+    ]

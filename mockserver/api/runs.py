@@ -9,6 +9,7 @@ from apicontract.problems import ErrorItem, ValidationProblem
 from mockserver.api.change import change_run
 from mockserver.core import render
 from mockserver.core.cassette import Cassette
+from mockserver.core.clock import Reading
 from mockserver.core.ids import workspace_of
 from mockserver.core.models import Run
 from mockserver.core.planning import plan, select_nodes
@@ -39,27 +40,34 @@ class Runs:
             raise ApiError(404, f"Workflow {workflow_id} not found")
         return workflow
 
-    async def _run(self, user: str, run_id: str, workflow_id: str | None = None) -> Run:
-        run = await self._state.runs.get(workspace_of(user), run_id)
+    async def _run(
+        self, user: str, run_id: str, workflow_id: str | None = None
+    ) -> tuple[Run, Reading]:
+        """The run and the clock as its workspace sees it (one glance at the backend)."""
+        run, clock = await self._state.backend.glances.run_at(workspace_of(user), run_id)
         if run is None or (workflow_id is not None and run.workflow_id != workflow_id):
             raise ApiError(404, "Run not found")
-        return run
+        return run, clock
 
-    async def _make_room(self) -> None:
-        """Keep the store under its cap by evicting finished runs, journaling each."""
+    async def _make_room(self, workspace: str) -> float:
+        """Keep the store under its cap by evicting finished runs, journaling each; the
+        workspace's now."""
         state = self._state
-        if await state.runs.count() < state.settings.max_runs:
-            return
-        batch = max(1, state.settings.max_runs // 100)  # amortise the eviction
+        cap = state.settings.max_runs
+        room, clock = await state.backend.glances.room_at(workspace, cap)
+        if room:
+            return clock.now
+        batch = max(1, cap // 100)  # amortise the eviction
         # Offsets only move a workspace forward: what ended by the global now has ended.
         before = await state.now()
         for run in await state.runs.evict_finished(batch, before):
             await state.backend.journal.note(
                 journal_entry("EVICT", f"/v1/runs/{run.id}", 410, run.workspace)
             )
-        if await state.runs.count() >= state.settings.max_runs:
+        if await state.runs.count() >= cap:
             msg = "The mock holds its maximum of unfinished runs; retry later"
             raise ApiError(503, msg, retry_after=5)
+        return await state.now(workspace)
 
     async def _create(
         self, workflow_id: str, body: dict[str, Any], user: str, asked: Asked
@@ -71,7 +79,7 @@ class Runs:
         if callback and not webhook_allowed(callback, state.settings.webhook_allow):
             msg = "Webhook host is not allowed by this mock (--webhook-allow)"
             raise ValidationProblem([ErrorItem(["body", "callback_url"], msg, "value_error")])
-        await self._make_room()
+        now = await self._make_room(workspace)
         node_ids = body.get("node_ids")
         selected, unknown = select_nodes(workflow, node_ids, body.get("single_node_id"))
         if unknown:
@@ -91,7 +99,6 @@ class Runs:
                     prefs, applied=tuple(a for a in prefs.applied if not a.startswith(key))
                 )
         scenario = wanted.over(workflow.scenario_for(body)).over(state.default_scenario)
-        now = await state.now(workspace)
         recorded = self._cassette.match(workflow_id, body["input"], prefs.replay)
         if recorded is not None:  # the recorded run, on this mock's clock
             scenario = recorded.scenario(tuple(selected)).over(scenario)
@@ -113,8 +120,7 @@ class Runs:
                 recorded_output=recorded.output if recorded is not None else None,
             )
         )
-        if run.callback_url:
-            await state.outbox.expect(run.workspace, run.id, run.timeline.ends_at)
+        if run.callback_url:  # stored as expected by the outbox along with the run
             state.changes.notify()  # the webhook dispatcher learns of the new run
         headers = {"Preference-Applied": ", ".join(prefs.applied)} if prefs.applied else {}
         return run, now, headers
@@ -148,8 +154,7 @@ class Runs:
         # Sleep until the run's next moment (or the cap); a stop, a resume or a clock
         # move wakes us early to look again.
         while True:
-            run = await self._run(user, run.id)
-            clock = await state.reading(run.workspace)
+            run, clock = await self._run(user, run.id)
             now = clock.now
             if run.timeline.snapshot_at(now).terminal or now >= deadline:
                 break
@@ -166,13 +171,12 @@ class Runs:
         output_only: bool = False,
         use_output_ids: bool = False,
     ) -> Response:
-        run = await self._run(user, run_id, workflow_id)
-        now = await self._state.now(run.workspace)
-        return self._view(run, now, output_only=output_only, use_output_ids=use_output_ids)
+        run, clock = await self._run(user, run_id, workflow_id)
+        return self._view(run, clock.now, output_only=output_only, use_output_ids=use_output_ids)
 
     async def get_by_id(self, run_id: str, user: str) -> Response:
-        run = await self._run(user, run_id)
-        return render.run_no_io(run, run.timeline.snapshot_at(await self._state.now(run.workspace)))
+        run, clock = await self._run(user, run_id)
+        return render.run_no_io(run, run.timeline.snapshot_at(clock.now))
 
     async def list(
         self,
@@ -193,7 +197,7 @@ class Runs:
         return render.page(items, total=total, page=page, size=size)
 
     async def stop(self, run_id: str, user: str) -> Response:
-        run = await self._run(user, run_id)
-        now = await self._state.now(run.workspace)
+        run, clock = await self._run(user, run_id)
+        now = clock.now
         stopped = await change_run(self._state, run.id, lambda found: found.timeline.stop(now))
         return self._view(stopped, now)

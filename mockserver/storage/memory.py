@@ -108,6 +108,8 @@ class MemoryRuns:
         self._by_workspace.setdefault(run.workspace, {})[run.id] = None
         self._by_workflow.setdefault((run.workspace, run.workflow_id), {})[run.id] = None
         self._index_end(run)
+        if run.callback_url:
+            await self._outbox.expect(run.workspace, run.id, run.timeline.ends_at)
         return run
 
     async def get(self, workspace: str, run_id: str) -> Run | None:

@@ -25,7 +25,8 @@ Edit = Callable[[Run], Timeline]
 
 class RunRepository(Protocol):
     async def add(self, run: Run) -> Run:
-        """Store a new run; the answer carries its insertion sequence."""
+        """Store a new run; the answer carries its insertion sequence. A run with a
+        callback URL is expected by the outbox too (OutboxStore.expect), in the same step."""
 
     async def get(self, workspace: str, run_id: str) -> Run | None: ...
 
@@ -120,6 +121,16 @@ class IdStore(Protocol):
         """A run id, unique across every process sharing the backend."""
 
     async def clear(self, workspace: str | None = None) -> None: ...
+
+
+class Glances(Protocol):
+    """Reads one call makes together: one round trip where the backend is remote."""
+
+    async def run_at(self, workspace: str, run_id: str) -> tuple[Run | None, Reading]:
+        """RunRepository.get, then TimeStore.read(workspace)."""
+
+    async def room_at(self, workspace: str, cap: int) -> tuple[bool, Reading]:
+        """Whether RunRepository.count() < cap, then TimeStore.read(workspace)."""
 
 
 class StreamSlots(Protocol):

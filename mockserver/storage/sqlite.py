@@ -18,7 +18,7 @@ from mockserver.core.faults import FaultRule
 from mockserver.core.models import Delivery, Entry, Run
 from mockserver.settings import Settings
 from mockserver.storage import codec
-from mockserver.storage.backend import Backend, process_clock
+from mockserver.storage.backend import Backend, StoreGlances, process_clock
 from mockserver.storage.changes import Changes
 from mockserver.storage.memory import JOURNAL_SIZE, LOG_SIZE, MemoryIds
 from mockserver.storage.protocols import Edit
@@ -114,6 +114,14 @@ class Database:
 _RUN_COLUMNS = "id, workspace, workflow_id, seq, record"
 
 
+_INFINITY = 1e308  # a paused run's end: not known yet (SQLite has no infinity literal)
+_EXPECT = "INSERT OR REPLACE INTO expected (run_id, workspace, ends_at) VALUES (?, ?, ?)"
+
+
+def _end(ends_at: float | None) -> float:
+    return _INFINITY if ends_at is None else ends_at
+
+
 class SqliteRuns:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -123,16 +131,25 @@ class SqliteRuns:
         return [codec.decode_run(*row) for row in rows]
 
     async def add(self, run: Run) -> Run:
-        seq = self._db.insert(
-            "INSERT INTO runs (id, workspace, workflow_id, created_at, ends_at, record)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            run.id,
-            run.workspace,
-            run.workflow_id,
-            run.timeline.created_at,
-            run.timeline.ends_at,
-            codec.encode_run(run),
-        )
+        def steps(conn: sqlite3.Connection) -> int:
+            cursor = conn.execute(
+                "INSERT INTO runs (id, workspace, workflow_id, created_at, ends_at, record)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    run.id,
+                    run.workspace,
+                    run.workflow_id,
+                    run.timeline.created_at,
+                    run.timeline.ends_at,
+                    codec.encode_run(run),
+                ),
+            )
+            if run.callback_url:
+                conn.execute(_EXPECT, (run.id, run.workspace, _end(run.timeline.ends_at)))
+            assert cursor.lastrowid is not None
+            return cursor.lastrowid
+
+        seq: int = self._db.transaction(steps)
         return replace(run, sequence=seq)
 
     async def get(self, workspace: str, run_id: str) -> Run | None:
@@ -198,24 +215,16 @@ class SqliteRuns:
 
 # --- webhook outbox ---------------------------------------------------------------------
 
-_INFINITY = 1e308  # a paused run's end: not known yet (SQLite has no infinity literal)
-
 
 class SqliteOutbox:
     def __init__(self, db: Database) -> None:
         self._db = db
 
     async def expect(self, workspace: str, run_id: str, ends_at: float | None) -> None:
-        self._db.write(
-            "INSERT OR REPLACE INTO expected (run_id, workspace, ends_at) VALUES (?, ?, ?)",
-            run_id,
-            workspace,
-            _INFINITY if ends_at is None else ends_at,
-        )
+        self._db.write(_EXPECT, run_id, workspace, _end(ends_at))
 
     async def reschedule(self, run_id: str, ends_at: float | None) -> None:
-        end = _INFINITY if ends_at is None else ends_at
-        self._db.write("UPDATE expected SET ends_at = ? WHERE run_id = ?", end, run_id)
+        self._db.write("UPDATE expected SET ends_at = ? WHERE run_id = ?", _end(ends_at), run_id)
 
     async def due(self, until: float, limit: int) -> list[tuple[str, str]]:
         rows = self._db.query(
@@ -467,16 +476,18 @@ class SqliteSlots:
 
 def open_sqlite(path: Path, settings: Settings) -> Backend:
     db = Database(path)
+    runs, times = SqliteRuns(db), SqliteTime(db, process_clock(settings, SqliteAnchor(db)))
     return Backend(
-        runs=SqliteRuns(db),
+        runs=runs,
         outbox=SqliteOutbox(db),
-        time=SqliteTime(db, process_clock(settings, SqliteAnchor(db))),
+        time=times,
         faults=SqliteFaults(db),
         journal=SqliteJournal(db),
         # Unseeded: restarts and other workers would repeat a seeded sequence.
         ids=MemoryIds(None),
         slots=SqliteSlots(db),
         changes=Changes(poll_s=0.25),  # other processes change the file without telling us
+        glances=StoreGlances(runs, times),
         shared=True,
         unavailable=(sqlite3.OperationalError,),  # e.g. locked past the 10 s busy timeout
     )
