@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis.configuration import set_hypothesis_home_dir
 
-from contract_tests import fuzzing
+from contract_tests import fuzzing, preflight
 from contract_tests import options as opts
 from contract_tests.api import Api
 from contract_tests.budget import TIME_BOXES, RunBudget
@@ -31,6 +31,11 @@ def pytest_configure(config: pytest.Config) -> None:
         options = opts.Options.from_pytest(config)
     except opts.OptionError as exc:
         raise pytest.UsageError(str(exc)) from exc
+    if options.base_url:  # `contract-tests` checked already; plain `pytest contract_tests` not
+        try:
+            preflight.check(options.base_url)
+        except preflight.TargetError as exc:
+            pytest.exit(preflight.line(exc), returncode=preflight.UNREACHABLE)
     config.stash[OPTIONS] = options
     config.stash[BUDGET] = RunBudget(options.max_runs)
     opts.install(options)
