@@ -64,8 +64,17 @@ class Api:
         chosen = self.key if key is MAIN else key
         if chosen is not None:
             sent["X-API-Key"] = chosen
+        started = time.monotonic()
         response = self._client.request(method, path, headers=sent, **kwargs)
-        return Exchange.of(response, self.secrets)
+        return Exchange.of(response, self.secrets, sent=started)
+
+    def peek(self, method: str, path: str) -> Exchange:
+        """A call whose answer is read only up to its first chunk: an SSE stream need not end."""
+        started = time.monotonic()
+        headers = {"X-API-Key": self.key}
+        with self._client.stream(method, path, headers=headers) as response:
+            first = next(response.iter_bytes(), b"")
+        return Exchange.of(response, self.secrets, sent=started, body=first)
 
     def create(
         self,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -46,7 +46,8 @@ SPECS = (
     OptionSpec(
         "--wrong-api-key",
         "CONTRACT_WRONG_API_KEY",
-        "a key the implementation must refuse (default: a random 'invalid-...' key)",
+        "a key the implementation must refuse (without it refused keys are not checked; "
+        "on the mock the suite starts: a random 'invalid-...' key)",
     ),
     OptionSpec("--workflow-id", "CONTRACT_WORKFLOW_ID", "workflow the runs use", QA_WORKFLOW),
     OptionSpec("--run-input", "CONTRACT_RUN_INPUT", "JSON `input` of the runs created", QA_INPUT),
@@ -77,7 +78,7 @@ class Options:
     base_url: str | None
     api_key: str
     other_api_key: str | None
-    wrong_api_key: str
+    wrong_api_key: str | None
     workflow_id: str
     run_input: dict[str, Any]
     max_runs: int
@@ -85,6 +86,9 @@ class Options:
     callback_port: int
     run_timeout: float
     profile: str
+    # each key the user gave -> the variable a printed curl reads it from (keys the suite
+    # made up are printed as they are: nobody set a variable holding them)
+    secrets: dict[str, str] = field(default_factory=dict)
 
     @property
     def effort(self) -> Profile:
@@ -118,11 +122,20 @@ class Options:
         # A derived second key works on the mock (any key is a workspace); a backend that
         # refuses it makes the isolation test skip, saying so.
         other = raw["other_api_key"] or f"{api_key}-other"
+        # Which keys are refused is the mock's own (x-mock) promise, not the contract's.
+        wrong = raw["wrong_api_key"] or (
+            None if base_url else f"invalid-contract-{uuid.uuid4().hex[:12]}"
+        )
+        secrets: dict[str, str] = {}
+        for spec in SPECS:
+            given = raw[spec.dest.removeprefix("contract_")]
+            if spec.flag.endswith("api-key") and given:
+                secrets[given] = f"${spec.env}"
         return cls(
             base_url=base_url,
             api_key=api_key,
             other_api_key=other,
-            wrong_api_key=raw["wrong_api_key"] or f"invalid-contract-{uuid.uuid4().hex[:12]}",
+            wrong_api_key=wrong,
             workflow_id=raw["workflow_id"] or QA_WORKFLOW,
             run_input=run_input,
             max_runs=max_runs,
@@ -130,6 +143,7 @@ class Options:
             callback_port=callback_port,
             run_timeout=run_timeout,
             profile=profile,
+            secrets=secrets,
         )
 
 
