@@ -35,6 +35,15 @@ def judge_deliveries(hits: list[Delivery], run: dict[str, Any], created: Exchang
     __tracebackhide__ = True
     acknowledged = [d for d in hits if d.answered < 300]
     ids = {d.delivery_id for d in hits}
+    # attempts came, all refused by the receiver, none after: a retry defect, not a count one
+    require(
+        rules.HOOK_RETRY,
+        bool(acknowledged) or not hits,
+        f"the receiver refused {len(hits)} attempt(s) for run {run['id']}; "
+        "no later attempt arrived",
+        created,
+        *hits,
+    )
     require(
         rules.HOOK_ONCE,
         bool(acknowledged) and len({d.delivery_id for d in acknowledged}) == 1,
@@ -77,7 +86,11 @@ def check_after_terminal(hits: list[Delivery], views: list[tuple[Exchange, Any]]
     live = [
         (exchange, body)
         for exchange, body in views
-        if exchange.sent > first and body.get("status") not in TERMINAL
+        if exchange.sent > first
+        and exchange.status == 200
+        and isinstance(body, dict)
+        and isinstance(body.get("status"), str)
+        and body["status"] not in TERMINAL
     ]
     early = hits[0]
     after = max(0.0, first - views[0][0].sent)
