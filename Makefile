@@ -49,6 +49,13 @@ test: check redis-server browser-deps prism
 contract: $(STAMP)
 	$(BIN)/contract-tests $(CONTRACT_ARGS)
 
+# The suite REPEAT times in a row against tests/other_backend.py, unseeded and restarted
+# each time: a conforming backend with random timings and ids never fails it.
+REPEAT ?= 10
+.PHONY: contract-repeat
+contract-repeat: $(STAMP)
+	timeout 3600 $(BIN)/python -m tests.suite_repeats --times $(REPEAT)
+
 contract-thorough: $(STAMP)
 	$(BIN)/contract-tests --profile thorough $(CONTRACT_ARGS)
 

@@ -97,7 +97,7 @@ class Exchange:
             quote = '"' if shown.startswith("$") else "'"
             parts += ["-H", f"{quote}{name}: {shown}{quote}"]
         if self.request_body:
-            parts += ["--data-binary", shlex.quote(self.request_body.decode(errors="replace"))]
+            parts += ["--data-binary", shell_bytes(self.request_body)]
         return " ".join(parts)
 
     def describe(self) -> str:
@@ -110,6 +110,21 @@ class Exchange:
         if self.response_body:
             lines.append(f"< {_clip(self.response_body)}")
         return "\n".join(lines)
+
+
+def shell_bytes(raw: bytes) -> str:
+    """`raw` as one shell word that gives back exactly these bytes: quoted as is when it is
+    printable UTF-8, else bash's $'...' with \\xNN escapes (a fuzzed body stays the same)."""
+    try:
+        text = raw.decode()
+    except UnicodeDecodeError:
+        text = None
+    if text is not None and text.isprintable():
+        return shlex.quote(text)
+    escaped = "".join(
+        chr(b) if 0x20 <= b < 0x7F and chr(b) not in "\\'" else f"\\x{b:02x}" for b in raw
+    )
+    return f"$'{escaped}'"
 
 
 def _interesting(headers: httpx.Headers) -> dict[str, str]:

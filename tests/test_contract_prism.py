@@ -105,14 +105,22 @@ def prism(*flags: str) -> Iterator[str]:
             process.wait(timeout=10)
 
 
+# what a report a person can act on never shows (hypothesis' and schemathesis' own wording)
+NOISE = re.compile(r"object at 0x|ExceptionGroup|Hypothesis found|Failing test case|:;|=,")
+
+
 def reported(url: str, report: Path) -> tuple[int, set[str], str]:
     command = [sys.executable, "-m", "contract_tests", "--base-url", url, "--api-key", "k"]
     command += ["--run-timeout", "5", "--junitxml", str(report), "-q"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=500, cwd=ROOT)
+    output = done.stdout[-3000:] + done.stderr[-2000:]
     found: set[str] = set()
     for failure in ET.parse(report).getroot().iter("failure"):
-        found |= set(re.findall(r"^\[([\w.-]+)\] ", failure.text or "", re.M))
-    return done.returncode, found, done.stdout[-3000:] + done.stderr[-2000:]
+        text, message = failure.text or "", failure.get("message", "")
+        assert re.match(r"\[[\w.-]+\] \S", message), message[:300]
+        assert not NOISE.search(text), NOISE.search(text)
+        found |= set(re.findall(r"^\[([\w.-]+)\] ", text, re.M))
+    return done.returncode, found, output
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +136,7 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[int, s
 
 def test_every_rule_is_classified() -> None:
     known = {rule.id for rule in rules.ALL}
-    assert STATIC <= known and DYNAMIC_MUST | DYNAMIC_MAY <= known
+    assert known >= STATIC and known >= DYNAMIC_MUST | DYNAMIC_MAY
 
 
 def test_static_prism_breaks_exactly_these_rules(
@@ -144,5 +152,5 @@ def test_dynamic_prism_breaks_these_rules_and_no_other(
 ) -> None:
     code, found, output = outcomes["dynamic"]
     assert code == 1, output
-    assert DYNAMIC_MUST <= found, (sorted(DYNAMIC_MUST - found), output)
+    assert found >= DYNAMIC_MUST, (sorted(DYNAMIC_MUST - found), output)
     assert found <= DYNAMIC_MUST | DYNAMIC_MAY, (sorted(found - DYNAMIC_MUST - DYNAMIC_MAY), output)
