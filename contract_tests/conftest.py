@@ -170,6 +170,7 @@ def api(target: Target, options: opts.Options, pytestconfig: pytest.Config) -> I
         workflow_id=options.workflow_id,
         run_input=options.run_input,
         timeout=options.run_timeout,
+        sends_prefer=options.mock_prefer,
     )
     yield client
     client.close()

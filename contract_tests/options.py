@@ -66,6 +66,12 @@ SPECS = (
         "60",
     ),
     OptionSpec("--profile", "CONTRACT_PROFILE", "quick | thorough", "quick"),
+    OptionSpec(
+        "--mock-prefer",
+        "CONTRACT_MOCK_PREFER",
+        "yes | no: send the mock's own (x-mock) Prefer header choosing a run's outcome "
+        "(default: yes only on the mock the suite starts)",
+    ),
 )
 
 
@@ -89,6 +95,8 @@ class Options:
     # each key the user gave -> the variable a printed curl reads it from (keys the suite
     # made up are printed as they are: nobody set a variable holding them)
     secrets: dict[str, str] = field(default_factory=dict)
+    # the public contract neither has nor judges Prefer (x-mock): sent to the mock only
+    mock_prefer: bool = False
 
     @property
     def effort(self) -> Profile:
@@ -116,6 +124,8 @@ class Options:
             raise OptionError(f"bad option value: {exc}") from exc
         if not isinstance(run_input, dict):
             raise OptionError("--run-input must be a JSON object")
+        if (raw.get("mock_prefer") or "yes") not in {"yes", "no"}:
+            raise OptionError(f"--mock-prefer must be yes or no, got {raw['mock_prefer']!r}")
         if max_runs < 1 or run_timeout <= 0:
             raise OptionError("--max-runs and --run-timeout must be positive")
         api_key = raw["api_key"] or "contract-suite-key"
@@ -144,6 +154,7 @@ class Options:
             run_timeout=run_timeout,
             profile=profile,
             secrets=secrets,
+            mock_prefer=(raw.get("mock_prefer") or ("no" if base_url else "yes")) == "yes",
         )
 
 

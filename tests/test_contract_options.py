@@ -59,3 +59,13 @@ def test_sparse_polls_may_skip_states_but_never_go_back() -> None:
     assert "completed" in reachable("queued")
     assert "queued" not in reachable("running")
     assert reachable("completed") == frozenset()
+
+
+def test_prefer_is_sent_only_to_the_mock_unless_asked() -> None:
+    """`Prefer` is x-mock: the public contract neither has it nor judges it."""
+    assert Options.parse(EMPTY).mock_prefer is True
+    given = {**EMPTY, "base_url": "http://127.0.0.1:1", "api_key": "k"}
+    assert Options.parse(given).mock_prefer is False
+    assert Options.parse({**given, "mock_prefer": "yes"}).mock_prefer is True
+    with pytest.raises(OptionError, match="--mock-prefer"):
+        Options.parse({**given, "mock_prefer": "maybe"})
