@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 import tempfile
 from collections.abc import Generator, Iterator
 
@@ -128,6 +129,12 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
                 f"contract suite: {name}: {box.ran} examples, {box.held} held back "
                 f"(the profile's {box.seconds:g} s time box was spent)"
             )
+    stateful = sys.modules.get("contract_tests.test_stateful")
+    for reason in getattr(stateful, "CUT_SHORT", []):
+        terminalreporter.write_line(
+            f"contract suite: the stateful scenarios stopped early ({reason}): hypothesis' "
+            "draws followed the backend's varying answers; the scenarios run were judged"
+        )
     held = fuzzing.SYNC_RUNS
     if held.held:
         terminalreporter.write_line(
