@@ -106,6 +106,7 @@ def prism(*flags: str) -> Iterator[str]:
 
 
 # what a report a person can act on never shows (hypothesis' and schemathesis' own wording)
+SCREENS_PER_RULE = 2
 NOISE = re.compile(r"object at 0x|ExceptionGroup|Hypothesis found|Failing test case|:;|=,")
 
 
@@ -114,12 +115,15 @@ def reported(url: str, report: Path) -> tuple[int, set[str], str]:
     command += ["--run-timeout", "5", "--junitxml", str(report), "-q"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=500, cwd=ROOT)
     output = done.stdout[-3000:] + done.stderr[-2000:]
+    lines = len(done.stdout.splitlines())
     found: set[str] = set()
     for failure in ET.parse(report).getroot().iter("failure"):
         text, message = failure.text or "", failure.get("message", "")
         assert re.match(r"\[[\w.-]+\] \S", message), message[:300]
         assert not NOISE.search(text), NOISE.search(text)
         found |= set(re.findall(r"^\[([\w.-]+)\] ", text, re.M))
+    # a person reads it: about two 50-line screens per rule broken, at most
+    assert lines <= SCREENS_PER_RULE * 50 * max(1, len(found)), (lines, len(found))
     return done.returncode, found, output
 
 
