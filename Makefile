@@ -39,14 +39,22 @@ APT_INSTALL = $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteracti
 redis-server:
 	@command -v redis-server >/dev/null || { $(APT_INSTALL) redis-server; }
 
-# pytest's generated-clients test needs the node tools too (check installs them).
-test: check redis-server browser-deps
+# pytest's generated-clients test needs the node tools too (check installs them); the
+# contract suite's Prism test (tests/test_contract_prism.py) needs bench/'s pinned Prism.
+test: check redis-server browser-deps prism
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 	$(BIN)/contract-tests -q $(CONTRACT_ARGS)
 
 # The contract suite alone (against the mock it starts, or CONTRACT_BASE_URL / CONTRACT_ARGS).
 contract: $(STAMP)
 	$(BIN)/contract-tests $(CONTRACT_ARGS)
+
+# The suite REPEAT times in a row against tests/other_backend.py, unseeded and restarted
+# each time: a conforming backend with random timings and ids never fails it.
+REPEAT ?= 10
+.PHONY: contract-repeat
+contract-repeat: $(STAMP)
+	timeout 3600 $(BIN)/python -m tests.suite_repeats --times $(REPEAT)
 
 contract-thorough: $(STAMP)
 	$(BIN)/contract-tests --profile thorough $(CONTRACT_ARGS)
@@ -83,9 +91,12 @@ soak: $(STAMP)
 # The benchmark's tools: wrk from Debian's packages, Prism pinned in bench/package-lock.json.
 # Byte-compiled as an installed package is, so cold starts do not measure compiling our
 # sources (where PYTHONDONTWRITEBYTECODE is set, no start would write the cache).
-bench-deps:
-	@command -v wrk >/dev/null || { apt-get update && apt-get install -y wrk; }
+.PHONY: prism
+prism:
 	@test -x bench/node_modules/.bin/prism || npm ci --prefix bench --no-audit --no-fund
+
+bench-deps: prism
+	@command -v wrk >/dev/null || { apt-get update && apt-get install -y wrk; }
 	$(BIN)/python -m compileall -q mockserver contract_tests
 
 bench: $(STAMP) bench-deps redis-server

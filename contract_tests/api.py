@@ -30,6 +30,7 @@ class Api:
         run_input: dict[str, Any],
         timeout: float,
         pace: Pace | None = None,
+        sends_prefer: bool = True,
     ) -> None:
         self.base_url = base_url
         self.pace = pace or Pace()
@@ -39,6 +40,8 @@ class Api:
         self.workflow_id = workflow_id
         self.run_input = run_input
         self.timeout = timeout
+        # Prefer is the mock's (x-mock): to any other backend the suite does not send it
+        self.sends_prefer = sends_prefer
         self._client = httpx.Client(base_url=base_url, timeout=timeout)
 
     def close(self) -> None:
@@ -64,8 +67,17 @@ class Api:
         chosen = self.key if key is MAIN else key
         if chosen is not None:
             sent["X-API-Key"] = chosen
+        started = time.monotonic()
         response = self._client.request(method, path, headers=sent, **kwargs)
-        return Exchange.of(response, self.secrets)
+        return Exchange.of(response, self.secrets, sent=started)
+
+    def peek(self, method: str, path: str) -> Exchange:
+        """A call whose answer is read only up to its first chunk: an SSE stream need not end."""
+        started = time.monotonic()
+        headers = {"X-API-Key": self.key}
+        with self._client.stream(method, path, headers=headers) as response:
+            first = next(response.iter_bytes(), b"")
+        return Exchange.of(response, self.secrets, sent=started, body=first)
 
     def create(
         self,
@@ -80,7 +92,7 @@ class Api:
         body: dict[str, Any] = {"input": self.run_input}
         if callback_url is not None:
             body["callback_url"] = callback_url
-        headers = {"Prefer": prefer} if prefer else {}
+        headers = {"Prefer": prefer} if prefer and self.sends_prefer else {}
         suffix = "/sync" if sync else ""
         # A transport error leaves the run counted: it may have been created all the same.
         created = self.call(

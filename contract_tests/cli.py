@@ -6,15 +6,23 @@ contract-tests --base-url http://127.0.0.1:4010 --api-key KEY --junitxml report.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
+from contract_tests import preflight
 from contract_tests.options import SPECS
 
 PACKAGE = Path(__file__).resolve().parent
+EXIT_CODES = f"""exit codes:
+  0  every test passed: the implementation conforms (as far as checked)
+  1  some rule was broken (each failure starts with its [rule id])
+  2  interrupted; 3 internal error; 4 bad option; 5 no test selected (pytest's codes)
+  {preflight.UNREACHABLE}  --base-url is malformed or nothing answers HTTP there (checked first,
+     within {preflight.PROBE_TIMEOUT_S:g} s): one line, nothing was checked"""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -23,6 +31,8 @@ def _parser() -> argparse.ArgumentParser:
         description="Check an implementation of openapi.yaml over HTTP, run lifecycle included. "
         "Without --base-url the project's mock is started on a free port. Other options "
         "are passed to pytest (e.g. -x, -k NAME, -q).",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     for spec in SPECS:
         parser.add_argument(spec.flag, help=f"{spec.help} [env {spec.env}]")
@@ -32,6 +42,13 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     known, passthrough = _parser().parse_known_args(argv)
+    base_url = known.base_url or os.environ.get("CONTRACT_BASE_URL")
+    if base_url:
+        try:
+            preflight.check(base_url)
+        except preflight.TargetError as exc:
+            print(preflight.line(exc), file=sys.stderr)
+            return preflight.UNREACHABLE
     args = [str(PACKAGE), "-p", "no:cacheprovider", "--tb=short", *passthrough]
     for spec in SPECS:
         value = getattr(known, spec.dest.removeprefix("contract_"))

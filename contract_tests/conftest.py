@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import shutil
+import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis.configuration import set_hypothesis_home_dir
 
-from contract_tests import fuzzing
+from contract_tests import fuzzing, preflight, rules
 from contract_tests import options as opts
 from contract_tests.api import Api
 from contract_tests.budget import TIME_BOXES, RunBudget
@@ -31,6 +32,11 @@ def pytest_configure(config: pytest.Config) -> None:
         options = opts.Options.from_pytest(config)
     except opts.OptionError as exc:
         raise pytest.UsageError(str(exc)) from exc
+    if options.base_url:  # `contract-tests` checked already; plain `pytest contract_tests` not
+        try:
+            preflight.check(options.base_url)
+        except preflight.TargetError as exc:
+            pytest.exit(preflight.line(exc), returncode=preflight.UNREACHABLE)
     config.stash[OPTIONS] = options
     config.stash[BUDGET] = RunBudget(options.max_runs)
     opts.install(options)
@@ -75,6 +81,32 @@ def _name_the_operation(item: pytest.Item) -> None:
         item._id = item._id.with_params(label)  # pytest 9's structured node id
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    """One report per test with every rule it broke (see rules.Findings)."""
+    findings = rules.Findings()
+    with rules.collecting(findings):
+        try:
+            yield
+        except rules.ContractViolation as violation:
+            findings.add(violation)
+    findings.raise_any()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    broken = call.excinfo.value if call.excinfo is not None else None
+    if report.failed and isinstance(broken, rules.BrokenRules | rules.ContractViolation):
+        # The violation says it all (rule, spec place, problem, evidence, curl); a traceback
+        # through the suite's own code would only bury it. JUnit's message is its first lines.
+        whole = broken if isinstance(broken, rules.BrokenRules) else rules.BrokenRules([broken])
+        report.longrepr = whole.report()
+    return report
+
+
 def pytest_report_header(config: pytest.Config) -> list[str]:
     options = config.stash[OPTIONS]
     where = options.base_url or "this project's mock, started on a free 127.0.0.1 port"
@@ -97,6 +129,12 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
                 f"contract suite: {name}: {box.ran} examples, {box.held} held back "
                 f"(the profile's {box.seconds:g} s time box was spent)"
             )
+    stateful = sys.modules.get("contract_tests.test_stateful")
+    for reason in getattr(stateful, "CUT_SHORT", []):
+        terminalreporter.write_line(
+            f"contract suite: the stateful scenarios stopped early ({reason}): hypothesis' "
+            "draws followed the backend's varying answers; the scenarios run were judged"
+        )
     held = fuzzing.SYNC_RUNS
     if held.held:
         terminalreporter.write_line(
@@ -129,18 +167,17 @@ def target(options: opts.Options, pytestconfig: pytest.Config) -> Iterator[Targe
 
 @pytest.fixture(scope="session")
 def api(target: Target, options: opts.Options, pytestconfig: pytest.Config) -> Iterator[Api]:
-    # Keys are never printed: curl lines read them from the variables the suite takes them from.
-    secrets = {options.api_key: "$CONTRACT_API_KEY"}
-    if options.other_api_key:
-        secrets[options.other_api_key] = "$CONTRACT_OTHER_API_KEY"
+    # Keys the user gave are never printed: curl lines read them from the variables the suite
+    # takes them from. Keys the suite made up (derived, default) are printed as they are.
     client = Api(
         target.base_url,
         options.api_key,
-        secrets=secrets,
+        secrets=options.secrets,
         budget=pytestconfig.stash[BUDGET],
         workflow_id=options.workflow_id,
         run_input=options.run_input,
         timeout=options.run_timeout,
+        sends_prefer=options.mock_prefer,
     )
     yield client
     client.close()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,9 +30,19 @@ class Exchange:
     response_body: bytes
     # env variable to print instead of each secret value, e.g. {"k": "$CONTRACT_API_KEY"}
     secrets: Mapping[str, str] = field(default_factory=dict)
+    # time.monotonic() when the request left and when the answer was read (0: unknown)
+    sent: float = 0.0
+    received: float = 0.0
 
     @classmethod
-    def of(cls, response: httpx.Response, secrets: Mapping[str, str]) -> Exchange:
+    def of(
+        cls,
+        response: httpx.Response,
+        secrets: Mapping[str, str],
+        sent: float = 0.0,
+        body: bytes | None = None,
+    ) -> Exchange:
+        """`body`: what was read of a streamed answer (default: the whole body)."""
         request = response.request
         return cls(
             method=request.method,
@@ -40,8 +51,10 @@ class Exchange:
             request_body=request.content,
             status=response.status_code,
             response_headers=dict(response.headers),
-            response_body=response.content,
+            response_body=response.content if body is None else body,
             secrets=secrets,
+            sent=sent,
+            received=time.monotonic() if sent else 0.0,
         )
 
     @classmethod
@@ -84,7 +97,7 @@ class Exchange:
             quote = '"' if shown.startswith("$") else "'"
             parts += ["-H", f"{quote}{name}: {shown}{quote}"]
         if self.request_body:
-            parts += ["--data-binary", shlex.quote(self.request_body.decode(errors="replace"))]
+            parts += ["--data-binary", shell_bytes(self.request_body)]
         return " ".join(parts)
 
     def describe(self) -> str:
@@ -97,6 +110,21 @@ class Exchange:
         if self.response_body:
             lines.append(f"< {_clip(self.response_body)}")
         return "\n".join(lines)
+
+
+def shell_bytes(raw: bytes) -> str:
+    """`raw` as one shell word that gives back exactly these bytes: quoted as is when it is
+    printable UTF-8, else bash's $'...' with \\xNN escapes (a fuzzed body stays the same)."""
+    try:
+        text = raw.decode()
+    except UnicodeDecodeError:
+        text = None
+    if text is not None and text.isprintable():
+        return shlex.quote(text)
+    escaped = "".join(
+        chr(b) if 0x20 <= b < 0x7F and chr(b) not in "\\'" else f"\\x{b:02x}" for b in raw
+    )
+    return f"$'{escaped}'"
 
 
 def _interesting(headers: httpx.Headers) -> dict[str, str]:

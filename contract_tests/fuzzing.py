@@ -161,14 +161,28 @@ def _valid(name: str, body: dict[str, Any]) -> bool:
     return name in body and not schema_errors("RunRequest", {"input": {}, name: body[name]})
 
 
-def violation(group: FailureGroup, response: Any, secrets: Mapping[str, str]) -> ContractViolation:
-    """schemathesis' failures on one response, as the suite rule of the first one."""
-    # The suite's own checks name exactly what is wrong: one of them leads when present,
-    # whatever order schemathesis found the failures in.
-    failures = sorted(group.exceptions, key=lambda f: not isinstance(f, CustomFailure))
-    named = [(_rule_of(f), f) for f in failures]
-    problem = "; ".join(f"[{rule.id}] {f.title}: {f.message}".strip() for rule, f in named)
-    return ContractViolation(named[0][0], problem, [Exchange.of_schemathesis(response, secrets)])
+def violations(
+    group: FailureGroup, response: Any, secrets: Mapping[str, str]
+) -> list[ContractViolation]:
+    """schemathesis' failures on one response, one violation per suite rule they break."""
+    by_rule: dict[str, list[Failure]] = {}
+    for failure in group.exceptions:
+        by_rule.setdefault(_rule_of(failure).id, []).append(failure)
+    exchange = Exchange.of_schemathesis(response, secrets)
+    found = []
+    for rule_id, failures in by_rule.items():
+        rule = rules.by_id(rule_id)
+        assert rule is not None
+        problem = "; ".join(_said(f) for f in failures)
+        found.append(ContractViolation(rule, problem, [exchange]))
+    return found
+
+
+def _said(failure: Failure) -> str:
+    """A failure's title and message, without schemathesis' empty parts (`Server error:`)."""
+    title = (failure.title or "").strip()
+    message = re.sub(r"^\[[\w.-]+\]\s*", "", (failure.message or "").strip())
+    return f"{title}: {message}" if title and message else title or message
 
 
 def _rule_of(failure: Failure) -> rules.Rule:

@@ -9,7 +9,7 @@ from typing import Any
 from contract_tests import rules
 from contract_tests.contract import TERMINAL, reachable, schema_errors
 from contract_tests.exchange import Exchange
-from contract_tests.rules import require
+from contract_tests.rules import check, require
 
 
 def timestamp(value: Any) -> datetime | None:
@@ -34,6 +34,20 @@ def valid_body(exchange: Exchange, component: str, status: int = 200) -> dict[st
     return body  # type: ignore[no-any-return]
 
 
+def created_id(exchange: Exchange) -> str:
+    """The id of the run a create made: all a fixture that only needs a run checks."""
+    __tracebackhide__ = True
+    body = exchange.json_or_none()
+    run_id = body.get("id") if isinstance(body, dict) else None
+    require(
+        rules.RESPONSE_SCHEMA,
+        exchange.status == 200 and isinstance(run_id, str) and bool(run_id),
+        f"expected 200 with a run's id, got {exchange.status}",
+        exchange,
+    )
+    return str(run_id)
+
+
 @dataclass
 class RunHistory:
     """Every view of one run, oldest first; the first is the create response."""
@@ -43,13 +57,15 @@ class RunHistory:
     @classmethod
     def created(cls, exchange: Exchange) -> RunHistory:
         history = cls()
-        body = history.add(exchange)
-        require(
+        body = valid_body(exchange, "SimplifiedRun")
+        # first: a run created in another status explains what its view then breaks
+        check(
             rules.CREATED_QUEUED,
             body["status"] == "queued",
             f"created with status {body['status']!r}",
             exchange,
         )
+        history._keep(exchange, body)
         return history
 
     @property
@@ -61,7 +77,11 @@ class RunHistory:
         return self.views[-1][1]
 
     def add(self, exchange: Exchange) -> dict[str, Any]:
-        body = valid_body(exchange, "SimplifiedRun")
+        return self._keep(exchange, valid_body(exchange, "SimplifiedRun"))
+
+    def _keep(self, exchange: Exchange, body: dict[str, Any]) -> dict[str, Any]:
+        """Keep one more view; the lifecycle rules on it and on the step to it (each rule
+        is judged on its own: one view may break several)."""
         self.views.append((exchange, body))
         self._check_view(exchange, body)
         if len(self.views) > 1:
@@ -75,26 +95,26 @@ class RunHistory:
 
     def _check_view(self, exchange: Exchange, body: dict[str, Any]) -> None:
         status, progress = body["status"], body.get("progress")
-        require(
+        check(
             rules.PROGRESS,
             type(progress) is int and 0 <= progress <= 100,
             f"progress {progress!r} is not an integer 0..100",
             *self._with_create(exchange),
         )
-        require(
+        check(
             rules.PROGRESS,
             status != "completed" or progress == 100,
             f"completed with progress {progress}",
             *self._with_create(exchange),
         )
         created, finished = timestamp(body["created_at"]), timestamp(body.get("finished_at"))
-        require(
+        check(
             rules.FINISHED_AT,
             (finished is not None) == (status in TERMINAL),
             f"status {status!r} with finished_at {body.get('finished_at')!r}",
             *self._with_create(exchange),
         )
-        require(
+        check(
             rules.FINISHED_AT,
             finished is None or created is None or finished >= created,
             f"finished_at {body.get('finished_at')} is before created_at {body['created_at']}",
@@ -102,14 +122,14 @@ class RunHistory:
         )
         output = body.get("output")
         if status == "completed":
-            require(
+            check(
                 rules.OUTPUT,
                 isinstance(output, dict) and bool(output),
                 f"completed with output {output!r}",
                 *self._with_create(exchange),
             )
         elif status not in TERMINAL:
-            require(
+            check(
                 rules.OUTPUT,
                 output in ({}, None),
                 f"{status} with output {output!r}",
@@ -123,7 +143,7 @@ class RunHistory:
         if old["status"] in TERMINAL:
             same = ("status", "progress", "finished_at", "output", "created_at")
             changed = [k for k in same if old.get(k) != new.get(k)]
-            require(
+            check(
                 rules.TERMINAL_FINAL,
                 not changed,
                 f"{old['status']} run changed {changed}: "
@@ -131,13 +151,13 @@ class RunHistory:
                 *self._with_create(old_x, new_x),
             )
         elif old["status"] != new["status"]:
-            require(
+            check(
                 rules.LEGAL_MOVES,
                 new["status"] in reachable(old["status"]),
                 f"{old['status']} -> {new['status']} is not reachable by legal moves",
                 *self._with_create(old_x, new_x),
             )
-        require(
+        check(
             rules.PROGRESS,
             new["progress"] >= old["progress"],
             f"progress went down {old['progress']} -> {new['progress']}",

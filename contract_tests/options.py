@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -46,7 +46,8 @@ SPECS = (
     OptionSpec(
         "--wrong-api-key",
         "CONTRACT_WRONG_API_KEY",
-        "a key the implementation must refuse (default: a random 'invalid-...' key)",
+        "a key the implementation must refuse (without it refused keys are not checked; "
+        "on the mock the suite starts: a random 'invalid-...' key)",
     ),
     OptionSpec("--workflow-id", "CONTRACT_WORKFLOW_ID", "workflow the runs use", QA_WORKFLOW),
     OptionSpec("--run-input", "CONTRACT_RUN_INPUT", "JSON `input` of the runs created", QA_INPUT),
@@ -65,6 +66,12 @@ SPECS = (
         "60",
     ),
     OptionSpec("--profile", "CONTRACT_PROFILE", "quick | thorough", "quick"),
+    OptionSpec(
+        "--mock-prefer",
+        "CONTRACT_MOCK_PREFER",
+        "yes | no: send the mock's own (x-mock) Prefer header choosing a run's outcome "
+        "(default: yes only on the mock the suite starts)",
+    ),
 )
 
 
@@ -77,7 +84,7 @@ class Options:
     base_url: str | None
     api_key: str
     other_api_key: str | None
-    wrong_api_key: str
+    wrong_api_key: str | None
     workflow_id: str
     run_input: dict[str, Any]
     max_runs: int
@@ -85,6 +92,11 @@ class Options:
     callback_port: int
     run_timeout: float
     profile: str
+    # each key the user gave -> the variable a printed curl reads it from (keys the suite
+    # made up are printed as they are: nobody set a variable holding them)
+    secrets: dict[str, str] = field(default_factory=dict)
+    # the public contract neither has nor judges Prefer (x-mock): sent to the mock only
+    mock_prefer: bool = False
 
     @property
     def effort(self) -> Profile:
@@ -112,17 +124,28 @@ class Options:
             raise OptionError(f"bad option value: {exc}") from exc
         if not isinstance(run_input, dict):
             raise OptionError("--run-input must be a JSON object")
+        if (raw.get("mock_prefer") or "yes") not in {"yes", "no"}:
+            raise OptionError(f"--mock-prefer must be yes or no, got {raw['mock_prefer']!r}")
         if max_runs < 1 or run_timeout <= 0:
             raise OptionError("--max-runs and --run-timeout must be positive")
         api_key = raw["api_key"] or "contract-suite-key"
         # A derived second key works on the mock (any key is a workspace); a backend that
         # refuses it makes the isolation test skip, saying so.
         other = raw["other_api_key"] or f"{api_key}-other"
+        # Which keys are refused is the mock's own (x-mock) promise, not the contract's.
+        wrong = raw["wrong_api_key"] or (
+            None if base_url else f"invalid-contract-{uuid.uuid4().hex[:12]}"
+        )
+        secrets: dict[str, str] = {}
+        for spec in SPECS:
+            given = raw[spec.dest.removeprefix("contract_")]
+            if spec.flag.endswith("api-key") and given:
+                secrets[given] = f"${spec.env}"
         return cls(
             base_url=base_url,
             api_key=api_key,
             other_api_key=other,
-            wrong_api_key=raw["wrong_api_key"] or f"invalid-contract-{uuid.uuid4().hex[:12]}",
+            wrong_api_key=wrong,
             workflow_id=raw["workflow_id"] or QA_WORKFLOW,
             run_input=run_input,
             max_runs=max_runs,
@@ -130,6 +153,8 @@ class Options:
             callback_port=callback_port,
             run_timeout=run_timeout,
             profile=profile,
+            secrets=secrets,
+            mock_prefer=(raw.get("mock_prefer") or ("no" if base_url else "yes")) == "yes",
         )
 
 

@@ -26,6 +26,8 @@ class Delivery:
     headers: dict[str, str]
     raw: bytes
     answered: int
+    # time.monotonic() when it reached the suite's receiver (0: unknown)
+    arrived: float = 0.0
 
     @property
     def delivery_id(self) -> str | None:
@@ -65,7 +67,7 @@ class Receiver:
         with self._lock:
             hits = self._hits.setdefault(token, [])
             answer = 500 if len(hits) < self._fail_first.get(token, 0) else 200
-            hits.append(Delivery(path, headers, raw, answer))
+            hits.append(Delivery(path, headers, raw, answer, time.monotonic()))
         return answer
 
     def deliveries(self, token: str) -> list[Delivery]:

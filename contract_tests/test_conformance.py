@@ -45,7 +45,10 @@ def test_operation_conforms(case: Any, api: Api) -> None:
     try:
         case.validate_response(response, headers=sent["headers"], transport_kwargs=sent)
     except FailureGroup as group:
-        raise fuzzing.violation(group, response, api.secrets) from None
+        # kept, not raised: hypothesis would replay the case (a real backend may not repeat
+        # it) and the other examples would not run
+        for violation in fuzzing.violations(group, response, api.secrets):
+            rules.note(violation)
 
 
 def test_some_cases_were_answered_2xx(api: Api) -> None:

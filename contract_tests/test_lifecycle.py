@@ -12,9 +12,10 @@ from contract_tests import rules
 from contract_tests.api import Api, applied, prefer
 from contract_tests.budget import time_box
 from contract_tests.contract import TERMINAL
+from contract_tests.error_body import check_error_body
 from contract_tests.history import RunHistory, valid_body
 from contract_tests.options import current
-from contract_tests.rules import require, shows_case
+from contract_tests.rules import check, require, shows_case
 
 EFFORT = current().effort
 EXAMPLES = settings(max_examples=EFFORT.lifecycle_examples)
@@ -104,14 +105,8 @@ def test_stopping_a_terminal_run_is_refused(api: Api) -> None:
     history = RunHistory.created(created)
     before = follow(api, history, 0.02)
     stop = api.stop(history.run_id)
-    require(
+    if check(
         rules.STOP_FINAL, stop.status == 409, f"stop of a {before} run answered {stop.status}", stop
-    )
-    body = stop.json_or_none()
-    require(
-        rules.STOP_FINAL,
-        isinstance(body, dict) and isinstance(body.get("detail"), str),
-        "the 409 has no {detail: string} body",
-        stop,
-    )
+    ):
+        check_error_body(stop)
     history.add(api.poll(history.run_id))  # terminal-final: nothing changed

@@ -7,6 +7,7 @@ from collections import Counter
 from typing import Any, ClassVar
 
 from hypothesis import settings
+from hypothesis.errors import FlakyStrategyDefinition
 from schemathesis import GenerationMode
 from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import response_schema_conformance
@@ -20,6 +21,8 @@ from contract_tests.rules import require
 
 schema = fuzzing.load(current(), modes=list(GenerationMode))
 LINKED = {"getRun", "getRunById", "stopRun", "getRunEvents"}
+# why the state machine stopped early, if it did (printed in the session summary)
+CUT_SHORT: list[str] = []
 
 
 class Links(fuzzing.state_machine(schema)):  # type: ignore[misc]
@@ -61,7 +64,10 @@ class Links(fuzzing.state_machine(schema)):  # type: ignore[misc]
                 transport_kwargs=kwargs,
             )
         except FailureGroup as group:
-            raise fuzzing.violation(group, response, self.api.secrets) from None
+            # kept, not raised: the scenario goes on, and hypothesis never replays a
+            # scenario whose answers a real backend may not repeat
+            for violation in fuzzing.violations(group, response, self.api.secrets):
+                rules.note(violation)
 
 
 def successes(operations: set[str]) -> int:
@@ -83,12 +89,18 @@ def test_linked_operations_conform(api: Api, receiver: Receiver) -> None:
     effort = current().effort
     Links.api = api
     fuzzing.OBSERVED.callback_url = receiver.new_url()[0]
-    Links.run(
-        settings=settings(
-            max_examples=scenarios(api),
-            stateful_step_count=effort.stateful_steps,
+    try:
+        Links.run(
+            settings=settings(
+                max_examples=scenarios(api),
+                stateful_step_count=effort.stateful_steps,
+            )
         )
-    )
+    except FlakyStrategyDefinition as exc:
+        # Which links a scenario may follow depends on the backend's answers, so against a
+        # backend with random timings hypothesis may see its own draws differ between
+        # scenarios: the suite's making, not a defect. The scenarios run were judged.
+        CUT_SHORT.append(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
     by_operation = ", ".join(
         f"{op} {status}: {n}" for (op, status), n in sorted(Links.answered.items())
     )

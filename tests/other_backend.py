@@ -3,8 +3,8 @@ suite honest: it conforms, but differs from this project's mock wherever the spe
 
 - Only its own workflow exists: any other workflow id is a 404 (create, sync, list, get).
 - `Prefer` is ignored (it is `x-mock`); no `Preference-Applied` is ever sent.
-- Run ids are uuid4; timings are random (seeded): runs last 0.5-2 s (`--pace fast`) or
-  1.5-4 s (`--pace real`), and some runs fail on their own (`--fail-rate`).
+- Run ids are uuid4; timings are random (repeatable with --seed): runs last 0.5-2 s
+  (`--pace fast`) or 1.5-4 s (`--pace real`), and some runs fail on their own (`--fail-rate`).
 - SSE lines end in CRLF; the stream opens with a `retry:` block and carries comments and
   more `retry:` blocks between events.
 - Webhooks leave 0.1-0.6 s after the run ends, under the delivery-id header the spec's
@@ -234,11 +234,11 @@ class Run:
 
 
 class Backend:
-    def __init__(self, keys: list[str], seed: int, pace: str, fail_rate: float) -> None:
+    def __init__(self, keys: list[str], seed: int | None, pace: str, fail_rate: float) -> None:
+        # seed None: timings from the OS's entropy and ids from uuid4, different every start
         self.random = random.Random(seed)
-        self.workspaces = {
-            key: str(uuid.UUID(int=self.random.getrandbits(128), version=4)) for key in keys
-        }
+        self.seeded = seed is not None
+        self.workspaces = {key: self.new_id() for key in keys}
         self.runs: dict[str, Run] = {}
         self.pace = PACES[pace]
         self.fail_rate = fail_rate
@@ -392,6 +392,11 @@ class Backend:
             )
         return parsed  # type: ignore[no-any-return]
 
+    def new_id(self) -> str:
+        if not self.seeded:
+            return str(uuid.uuid4())
+        return str(uuid.UUID(int=self.random.getrandbits(128), version=4))
+
     def select(self, request: dict[str, Any]) -> list[str]:
         names = [n for n, _, _ in NODES]
         if request.get("single_node_id") is not None:
@@ -411,7 +416,7 @@ class Backend:
         workspace = call.workspace
         selected = self.select(request)
         created = time.time()
-        run_id = str(uuid.UUID(int=self.random.getrandbits(128), version=4))
+        run_id = self.new_id()
         run = Run(
             run_id,
             workspace,
@@ -685,7 +690,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="other-backend", description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--api-key", action="append", required=True)
-    parser.add_argument("--seed", type=int, default=15)
+    parser.add_argument(
+        "--seed", type=int, default=None, help="repeatable timings and ids (default: random)"
+    )
     parser.add_argument("--pace", choices=sorted(PACES), default="fast")
     parser.add_argument("--fail-rate", type=float, default=0.15)
     args = parser.parse_args()

@@ -23,7 +23,8 @@ def test_without_a_base_url_the_mock_defaults_apply() -> None:
     assert options.base_url is None
     assert options.workflow_id == QA_WORKFLOW
     assert options.other_api_key == f"{options.api_key}-other"
-    assert options.wrong_api_key.startswith("invalid")
+    assert options.wrong_api_key is not None and options.wrong_api_key.startswith("invalid")
+    assert options.secrets == {}  # made-up keys are printed as they are
     assert (options.profile, options.max_runs) == ("quick", options.effort.max_runs)
 
 
@@ -32,6 +33,17 @@ def test_a_base_url_needs_a_key_and_gets_a_derived_second_key() -> None:
         Options.parse({**EMPTY, "base_url": "http://127.0.0.1:1"})
     options = Options.parse({**EMPTY, "base_url": "http://127.0.0.1:1/", "api_key": "k"})
     assert (options.base_url, options.other_api_key) == ("http://127.0.0.1:1", "k-other")
+    # the derived key is printed (nobody set $CONTRACT_OTHER_API_KEY), the given one is not
+    assert options.secrets == {"k": "$CONTRACT_API_KEY"}
+
+
+def test_refused_keys_are_judged_only_with_a_key_the_user_names() -> None:
+    """Which keys are refused is the mock's x-mock promise, not the public contract's."""
+    given = {**EMPTY, "base_url": "http://127.0.0.1:1", "api_key": "k"}
+    assert Options.parse(given).wrong_api_key is None
+    named = Options.parse({**given, "wrong_api_key": "revoked"})
+    assert named.wrong_api_key == "revoked"
+    assert named.secrets == {"k": "$CONTRACT_API_KEY", "revoked": "$CONTRACT_WRONG_API_KEY"}
 
 
 @pytest.mark.parametrize(
@@ -47,3 +59,13 @@ def test_sparse_polls_may_skip_states_but_never_go_back() -> None:
     assert "completed" in reachable("queued")
     assert "queued" not in reachable("running")
     assert reachable("completed") == frozenset()
+
+
+def test_prefer_is_sent_only_to_the_mock_unless_asked() -> None:
+    """`Prefer` is x-mock: the public contract neither has it nor judges it."""
+    assert Options.parse(EMPTY).mock_prefer is True
+    given = {**EMPTY, "base_url": "http://127.0.0.1:1", "api_key": "k"}
+    assert Options.parse(given).mock_prefer is False
+    assert Options.parse({**given, "mock_prefer": "yes"}).mock_prefer is True
+    with pytest.raises(OptionError, match="--mock-prefer"):
+        Options.parse({**given, "mock_prefer": "maybe"})

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,8 @@ from schemathesis import GenerationMode
 from apicontract.spec import Spec
 from contract_tests import contract, fuzzing, options, rules
 from contract_tests.event_log import check_stream
+from contract_tests.exchange import Exchange
+from contract_tests.prerequisite import Prerequisite
 from contract_tests.receiver import Delivery
 from contract_tests.rules import ContractViolation, require, shows_case
 from contract_tests.sse import EventStream, read
@@ -162,3 +165,70 @@ def test_a_hypothesis_failure_names_the_values_it_was_given() -> None:
     with pytest.raises(ContractViolation) as failure:
         prop()
     assert "case: outcome='failed', interval=0.04" in str(failure.value)
+
+
+def _violation(rule: rules.Rule, problem: str) -> ContractViolation:
+    return ContractViolation(rule, problem, [])
+
+
+def test_one_report_names_every_rule_once_root_first() -> None:
+    found = rules.Findings()
+    with rules.collecting(found):
+        rules.check(rules.FINISHED_AT, False, "status 'failed' with finished_at None")
+        rules.check(rules.CREATED_QUEUED, False, "created with status 'failed'")
+        rules.check(rules.FINISHED_AT, False, "a second view, the same rule")
+        assert rules.check(rules.PROGRESS, True, "held")
+    with pytest.raises(rules.BrokenRules) as broken:
+        found.raise_any()
+    report = broken.value.report()
+    assert report.splitlines()[:2] == [
+        "[lifecycle.created-queued] created with status 'failed'",
+        "[lifecycle.finished-at] status 'failed' with finished_at None",
+    ]
+    assert "a second view" not in report and report.count("spec: openapi.yaml#") == 2
+
+
+def test_without_a_collector_check_raises_as_require_does() -> None:
+    with pytest.raises(ContractViolation):
+        rules.check(rules.PROGRESS, False, "went down")
+
+
+def test_a_property_example_that_breaks_a_rule_ends_the_property_without_hypothesis() -> None:
+    """Nothing reaches hypothesis: no replay of a run a real backend may not repeat."""
+    ran: list[int] = []
+
+    @settings(max_examples=20, database=None, derandomize=True)
+    @given(n=st.integers(0, 1000))
+    @shows_case
+    def prop(n: int) -> None:
+        ran.append(n)
+        rules.check(rules.OUTPUT, False, "soft, the example goes on")
+        require(rules.ENDS, False, "never ends")
+
+    found = rules.Findings()
+    with rules.collecting(found):
+        prop()  # passes for hypothesis
+    assert len(ran) == 1 and set(found.by_rule) == {rules.OUTPUT.id, rules.ENDS.id}
+    assert all(f"case: n={ran[0]}" in str(v) for v in found.by_rule.values())
+
+
+def test_a_broken_fixture_is_reported_once_then_not_checked_because() -> None:
+    def make() -> str:
+        require(rules.RESPONSE_SCHEMA, False, "expected 200 with a run's id, got 500")
+        return "never"
+
+    shared = Prerequisite.of(make)
+    with pytest.raises(ContractViolation):
+        shared.get("test_first")
+    for name in ("test_second", "test_third"):
+        with pytest.raises(pytest.skip.Exception, match=r"not checked because \[spec\."):
+            shared.get(name)
+    assert Prerequisite.of(lambda: "run-1").get("test_any") == "run-1"
+
+
+def test_a_curl_resends_the_exact_bytes() -> None:
+    raw = b"\xff\xfe73qa'\n"
+    exchange = Exchange("POST", "http://127.0.0.1:9/v1/x", {}, raw, 422, {}, b"")
+    word = exchange.curl().split("--data-binary ", 1)[1]
+    echoed = subprocess.run(["bash", "-c", f"printf %s {word}"], capture_output=True, check=True)
+    assert echoed.stdout == raw
