@@ -9,6 +9,7 @@ import json
 import os
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -65,6 +66,12 @@ SPECS = (
         "60",
     ),
     OptionSpec("--profile", "CONTRACT_PROFILE", "quick | thorough", "quick"),
+    OptionSpec(
+        "--spec",
+        "CONTRACT_SPEC",
+        "the OpenAPI document (YAML or JSON) to check against (default: the bundled openapi.yaml; "
+        "the mock the suite starts serves it too)",
+    ),
 )
 
 
@@ -85,6 +92,7 @@ class Options:
     callback_port: int
     run_timeout: float
     profile: str
+    spec: Path | None = None  # None: the bundled openapi.yaml
 
     @property
     def effort(self) -> Profile:
@@ -114,6 +122,10 @@ class Options:
             raise OptionError("--run-input must be a JSON object")
         if max_runs < 1 or run_timeout <= 0:
             raise OptionError("--max-runs and --run-timeout must be positive")
+        given = raw.get("spec")
+        spec = Path(given).resolve() if given else None
+        if spec is not None and not spec.is_file():
+            raise OptionError(f"--spec {given}: no such file")
         api_key = raw["api_key"] or "contract-suite-key"
         # A derived second key works on the mock (any key is a workspace); a backend that
         # refuses it makes the isolation test skip, saying so.
@@ -130,6 +142,7 @@ class Options:
             callback_port=callback_port,
             run_timeout=run_timeout,
             profile=profile,
+            spec=spec,
         )
 
 
