@@ -6,6 +6,7 @@ contract-tests --base-url http://127.0.0.1:4010 --api-key KEY --junitxml report.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -32,7 +33,22 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     known, passthrough = _parser().parse_known_args(argv)
-    args = [str(PACKAGE), "-p", "no:cacheprovider", "--tb=short", *passthrough]
+    args = [
+        str(PACKAGE),
+        # The suite's own settings, not those of a pytest.ini or pyproject.toml found
+        # above site-packages (a venv inside some project).
+        "-c",
+        os.devnull,
+        f"--rootdir={PACKAGE}",
+        "-p",
+        "no:cacheprovider",
+        # This package is imported already (this command is in it); it also holds the
+        # `noxus_mock` plugin, which makes pytest want to rewrite it: nothing to warn about.
+        "-W",
+        "ignore::pytest.PytestAssertRewriteWarning",
+        "--tb=short",
+        *passthrough,
+    ]
     for spec in SPECS:
         value = getattr(known, spec.dest.removeprefix("contract_"))
         if value is not None:

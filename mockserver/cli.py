@@ -133,6 +133,19 @@ def _parser() -> argparse.ArgumentParser:
         help=f"the OpenAPI document to judge against (default: the bundled openapi.yaml) "
         f"[env {SPEC_VARIABLE}]",
     )
+    receive = sub.add_parser(
+        "receive", help="a webhook receiver that prints each delivery (for callback_url)"
+    )
+    receive.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
+    receive.add_argument("--port", type=int, default=9000, help="port (default 9000)")
+    receive.add_argument(
+        "--status", type=int, default=200, help="status to answer (default 200; 500 shows retries)"
+    )
+    receive.add_argument(
+        "--secret",
+        metavar="SECRET",
+        help="check X-Noxus-Signature with the mock's --webhook-secret",
+    )
     team = sub.add_parser(
         "team",
         help="start N replicas sharing one Redis (other options are passed to each `serve`)",
@@ -185,6 +198,8 @@ def _main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.command == "proxy":
         return run_proxy(args)
+    if args.command == "receive":
+        return run_receiver(args)
     changes = {k: v for k, v in vars(args).items() if k != "command"}
     for name in ("api_keys", "cors_origins", "webhook_allow"):
         if changes.get(name) is not None:
@@ -331,6 +346,21 @@ def run_proxy(args: argparse.Namespace) -> int:
     )
     config = uvicorn.Config(app, host=args.host, port=args.port, log_level="warning")
     uvicorn.Server(config).run(sockets=[listening])
+    return 0
+
+
+def run_receiver(args: argparse.Namespace) -> int:
+    from mockserver import inbox
+
+    if not 200 <= args.status <= 599:
+        print("error: --status must be an HTTP status, 200..599", file=sys.stderr)
+        return 2
+    try:
+        listening = _bind(args.host, args.port)
+    except OSError as exc:
+        print(f"error: {_unbindable(args.host, args.port, exc)}", file=sys.stderr)
+        return 2
+    inbox.serve(listening, args.status, args.secret)
     return 0
 
 
