@@ -1,4 +1,4 @@
-"""The contract suite's options: parsed as documented, refused clearly, all in the docs (contract-suite.md)."""
+"""The contract suite's options: parsed as documented, refused clearly, all in the docs."""
 
 from __future__ import annotations
 
