@@ -195,7 +195,7 @@ class Mock:
         return list(body["deliveries"])
 
     def journal(self, api_key: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
-        """The journal: what happened to runs, newest last."""
+        """The journal: the calls received (method, path, status, time), newest last."""
         body = self._call(self._control.journal(api_key, limit))
         return list(body["entries"])
 
