@@ -19,7 +19,10 @@ QUESTION = {"User Question": "What is machine learning?"}
 ANSWER = {"Answer": "Mock answer to: What is machine learning?"}
 
 
-def test_the_sdks_whole_lifecycle_takes_under_a_second(noxus_mock: Workspace) -> None:
+def test_the_sdks_whole_lifecycle_waits_for_no_real_time(noxus_mock: Workspace) -> None:
+    """About 0.6 s on an idle machine (the SDK's first Client is most of it). The bound is
+    looser, for a loaded one, and still proves the point: in real time the run alone lasts
+    3.5 s, and the SDK's polling fallback waits 5 s."""
     with receiver() as hooks:  # its shutdown (a 0.5 s poll) is not the lifecycle's time
         started = time.monotonic()
         client = Client(api_key=noxus_mock.api_key, base_url=noxus_mock.url)
@@ -39,7 +42,7 @@ def test_the_sdks_whole_lifecycle_takes_under_a_second(noxus_mock: Workspace) ->
         assert other.stop().status == "stopped"
         client.close()
         elapsed = time.monotonic() - started
-    assert elapsed < 1.0, f"{elapsed:.2f} s"
+    assert elapsed < 2.5, f"{elapsed:.2f} s"
     sent = noxus_mock.webhooks()
     assert [d["run_id"] for d in sent] == [run.id] and sent[0]["state"] == "delivered"
     journal = [(entry["method"], entry["path"], entry["status"]) for entry in noxus_mock.journal()]
