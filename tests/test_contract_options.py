@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+import yaml
 
+from apicontract.document import bundled_path
+from contract_tests import contract
 from contract_tests.contract import reachable
 from contract_tests.options import QA_WORKFLOW, SPECS, OptionError, Options
 
@@ -47,3 +51,23 @@ def test_sparse_polls_may_skip_states_but_never_go_back() -> None:
     assert "completed" in reachable("queued")
     assert "queued" not in reachable("running")
     assert reachable("completed") == frozenset()
+
+
+def test_the_suite_judges_the_document_its_spec_option_names(tmp_path: Path) -> None:
+    """--spec FILE (CONTRACT_SPEC): the rules read that document, JSON as well as YAML."""
+    document = yaml.safe_load(bundled_path().read_text())
+    document["components"]["schemas"]["RunStatus"]["x-transitions"]["stopped"] = ["running"]
+    other = tmp_path / "openapi.json"
+    other.write_text(json.dumps(document))
+    options = Options.parse({**EMPTY, "spec": str(other)})
+    assert options.spec == other.resolve()
+    try:
+        contract.use(options.spec)
+        assert contract.document_path() == other.resolve()
+        assert "stopped" not in contract.terminal()
+        assert "running" in reachable("stopped")
+    finally:
+        contract.use(None)
+    assert "stopped" in contract.terminal() and contract.document_path() == bundled_path()
+    with pytest.raises(OptionError, match="no such file"):
+        Options.parse({**EMPTY, "spec": str(tmp_path / "missing.yaml")})
