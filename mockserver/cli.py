@@ -230,10 +230,8 @@ def serve(settings: Settings) -> int:
             raise
         print(f"error: {problem}", file=sys.stderr)
         return 2
-    try:
-        listening = _bind(settings.host, settings.port)
-    except OSError as exc:
-        print(f"error: {_unbindable(settings.host, settings.port, exc)}", file=sys.stderr)
+    listening = _listening(settings.host, settings.port)
+    if listening is None:
         return 2
     settings = settings.with_changes(port=listening.getsockname()[1])  # --port 0: the one picked
     _announce(settings, app)
@@ -270,25 +268,27 @@ def serve(settings: Settings) -> int:
     return 0
 
 
-def _bind(host: str, port: int) -> socket.socket:
-    """A listening socket on host:port, made before the banner says the mock is there."""
+def _listening(host: str, port: int) -> socket.socket | None:
+    """A socket listening on host:port, made before the banner says the server is there;
+    None when it cannot be had, said in one line on stderr."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
         sock.listen(2048)
-    except OSError:
+    except OSError as exc:
         sock.close()
-        raise
+        if exc.errno == errno.EADDRINUSE:
+            problem = (
+                f"port {port} on {host} is already in use (another mock?); choose one with --port"
+            )
+        else:
+            problem = f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+        print(f"error: {problem}", file=sys.stderr)
+        return None
     sock.set_inheritable(True)
     return sock
-
-
-def _unbindable(host: str, port: int, exc: OSError) -> str:
-    if exc.errno == errno.EADDRINUSE:
-        return f"port {port} on {host} is already in use (another mock?); choose one with --port"
-    return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
 
 
 def _unusable_file(exc: Exception) -> str | None:
@@ -327,10 +327,8 @@ def run_proxy(args: argparse.Namespace) -> int:
         from mockserver.web.recorder import Recorder
 
         recorder = Recorder(args.record)
-    try:
-        listening = _bind(args.host, args.port)
-    except OSError as exc:
-        print(f"error: {_unbindable(args.host, args.port, exc)}", file=sys.stderr)
+    listening = _listening(args.host, args.port)
+    if listening is None:
         return 2
     args.port = listening.getsockname()[1]
     public = args.public_url or f"http://{args.host}:{args.port}"
@@ -355,10 +353,8 @@ def run_receiver(args: argparse.Namespace) -> int:
     if not 200 <= args.status <= 599:
         print("error: --status must be an HTTP status, 200..599", file=sys.stderr)
         return 2
-    try:
-        listening = _bind(args.host, args.port)
-    except OSError as exc:
-        print(f"error: {_unbindable(args.host, args.port, exc)}", file=sys.stderr)
+    listening = _listening(args.host, args.port)
+    if listening is None:
         return 2
     inbox.serve(listening, args.status, args.secret)
     return 0

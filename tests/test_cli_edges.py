@@ -8,7 +8,10 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 import httpx
 import pytest
@@ -48,24 +51,30 @@ def test_ctrl_c_ends_the_mock_quietly() -> None:
     assert output.rstrip().endswith("Stop with Ctrl+C.")
 
 
-def test_port_0_prints_the_port_it_got() -> None:
+@contextmanager
+def printing(*args: str) -> Iterator[IO[str]]:
+    """`mockserver ARGS` in its own process group; its output, line by line."""
     proc = subprocess.Popen(
-        [*MOCKSERVER, "serve", "--port", "0"],
+        [*MOCKSERVER, *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
     )
+    assert proc.stdout is not None
     try:
-        assert proc.stdout is not None
-        first = proc.stdout.readline()
+        yield proc.stdout
+    finally:
+        stop(proc)
+        proc.stdout.close()
+
+
+def test_port_0_prints_the_port_it_got() -> None:
+    with printing("serve", "--port", "0") as output:
+        first = output.readline()
         url = first.split()[4]
         assert not url.endswith(":0"), first
         assert httpx.get(f"{url}/_mock/health", timeout=5).status_code == 200  # bound already
-    finally:
-        stop(proc)
-        if proc.stdout:
-            proc.stdout.close()
 
 
 @pytest.mark.parametrize(
@@ -102,16 +111,8 @@ def test_the_contract_suite_refuses_a_spec_that_is_not_there(tmp_path: Path) -> 
 
 def test_receive_prints_each_webhook_the_mock_delivers() -> None:
     port = free_port()
-    receiver = subprocess.Popen(
-        [*MOCKSERVER, "receive", "--port", str(port), "--secret", "s3"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        assert receiver.stdout is not None
-        assert "Receiving webhooks on" in receiver.stdout.readline()
+    with printing("receive", "--port", str(port), "--secret", "s3") as output:
+        assert "Receiving webhooks on" in output.readline()
         with running_mock("--speed", "50", "--webhook-secret", "s3") as mock:
             created = httpx.post(
                 f"{mock.url}/v1/workflows/{QA.id}/runs",
@@ -125,11 +126,7 @@ def test_receive_prints_each_webhook_the_mock_delivers() -> None:
             while not httpx.get(f"{mock.url}/_mock/webhooks?api_key=k").json()["deliveries"]:
                 assert time.monotonic() < deadline
                 time.sleep(0.05)
-            first = [receiver.stdout.readline() for _ in range(3)]
-    finally:
-        stop(receiver)
-        if receiver.stdout:
-            receiver.stdout.close()
+            first = [output.readline() for _ in range(3)]
     assert first[0].startswith("POST /h  X-Noxus-Delivery-Id: ")
     assert first[1].strip().endswith("(valid)")  # the signature checked with --secret
     assert first[2].strip() == "{"
