@@ -64,6 +64,13 @@ contract-thorough: $(STAMP)
 
 check: lint typecheck spectral
 
+# The installable package: dist/noxus_runs_mock-*.whl (pip install 'FILE[contract]').
+.PHONY: wheel
+wheel: $(SERVE_STAMP)
+	rm -rf build
+	$(BIN)/python -m pip wheel --no-deps --quiet -w dist .
+	rm -rf build
+
 # The docs site (docs/, mkdocs.yml) into site/; --strict: a broken link or nav entry fails.
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir site
@@ -84,7 +91,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) .venv-wheel site .mypy_cache .pytest_cache .ruff_cache .hypothesis clients/node_modules
+	rm -rf $(VENV) .venv-wheel site dist build .mypy_cache .pytest_cache .ruff_cache .hypothesis clients/node_modules
 
 # Longer QA runs, outside `make test`.
 .PHONY: fuzz

@@ -149,6 +149,7 @@ def _parser() -> argparse.ArgumentParser:
     team = sub.add_parser(
         "team",
         help="start N replicas sharing one Redis (other options are passed to each `serve`)",
+        epilog="Each replica reads the MOCKSERVER_* variables: see `mockserver serve --help`.",
     )
     team.add_argument("--replicas", type=int, default=3, help="how many (default 3)")
     team.add_argument("--port", type=int, default=4010, help="first port (default 4010)")
