@@ -119,3 +119,14 @@ def test_the_sync_transport_and_settings_as_arguments() -> None:
             )
             assert unknown.status_code == 404  # strict: no generated workflow
         assert mock.settings.strict_workflows and mock.settings.clock == "manual"
+
+
+def test_freeze_stops_a_running_clock() -> None:
+    with Mock(clock="system", speed=100) as mock:
+        assert mock.clock()["frozen"] is False
+        frozen = mock.freeze()
+        time.sleep(0.05)  # five simulated seconds, were the clock running
+        assert frozen["frozen"] is True and mock.clock()["now"] == frozen["now"]
+        mock.freeze(False)
+        time.sleep(0.05)
+        assert mock.clock()["now"] > frozen["now"]
