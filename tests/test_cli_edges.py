@@ -131,3 +131,13 @@ def test_receive_prints_each_webhook_the_mock_delivers() -> None:
     assert first[1].strip().endswith("(valid)")  # the signature checked with --secret
     assert first[2].strip() == "{"
     assert created["id"]
+
+
+def test_the_settings_page_names_every_setting() -> None:
+    from dataclasses import fields
+
+    from mockserver.settings import ENV_PREFIX, Settings
+
+    page = (Path(__file__).resolve().parent.parent / "docs" / "settings.md").read_text()
+    for field in fields(Settings):
+        assert f"`{ENV_PREFIX}{field.name.upper()}" in page, field.name
