@@ -13,13 +13,13 @@ from contract_tests import contract
 from contract_tests.contract import reachable
 from contract_tests.options import QA_WORKFLOW, SPECS, OptionError, Options
 
-README = (Path(__file__).resolve().parent.parent / "docs" / "contract-suite.md").read_text()
+PAGE = (Path(__file__).resolve().parent.parent / "docs" / "contract-suite.md").read_text()
 EMPTY: dict[str, str | None] = {s.dest.removeprefix("contract_"): None for s in SPECS}
 
 
 def test_every_option_and_its_variable_are_in_the_docs() -> None:
     for spec in SPECS:
-        assert f"`{spec.flag}" in README and f"`{spec.env}`" in README, spec.flag
+        assert f"`{spec.flag}" in PAGE and f"`{spec.env}`" in PAGE, spec.flag
 
 
 def test_without_a_base_url_the_mock_defaults_apply() -> None:

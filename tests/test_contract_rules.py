@@ -12,7 +12,7 @@ from contract_tests import rules
 from contract_tests.contract import resolve
 
 ROOT = Path(__file__).resolve().parent.parent
-README = (ROOT / "docs" / "contract-suite.md").read_text()
+PAGE = (ROOT / "docs" / "contract-suite.md").read_text()
 TABLE = re.compile(r"<!-- rules table: .*? -->\n(.*?)\n<!-- end of rules table -->", re.S)
 
 
@@ -28,7 +28,7 @@ def test_every_schemathesis_check_is_judged_as_a_rule_of_the_catalogue() -> None
 
 
 def test_the_docs_rule_table_is_the_catalogue() -> None:
-    found = TABLE.search(README)
+    found = TABLE.search(PAGE)
     assert found, "docs/contract-suite.md has no generated rules table"
     assert found.group(1).strip() == rules.table(), "regenerate: python -m contract_tests.rules"
     for rule in rules.ALL:
