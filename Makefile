@@ -66,8 +66,9 @@ check: lint typecheck spectral
 
 # The installable package: dist/noxus_runs_mock-*.whl (pip install 'FILE[contract]').
 .PHONY: wheel
+# (build/ and the egg-info are removed first: setuptools would reuse their file lists.)
 wheel: $(SERVE_STAMP)
-	rm -rf build
+	rm -rf build noxus_runs_mock.egg-info
 	$(BIN)/python -m pip wheel --no-deps --quiet -w dist .
 	rm -rf build
 

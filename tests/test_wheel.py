@@ -46,21 +46,34 @@ def _content_hash(wheel: Path) -> str:
     return digest.hexdigest()[:16]
 
 
+def _clean_copy(into: Path) -> Path:
+    """The checkout's files (tracked, or new and not ignored) as a fresh clone has them: no
+    build/ or *.egg-info/ left by an earlier build, whose file lists setuptools would reuse
+    (a package-data file missing from pyproject.toml would still be packed)."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    for name in filter(None, listed.split("\0")):
+        original = ROOT / name
+        if original.exists() or original.is_symlink():  # not a deleted, still-tracked file
+            (into / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(original, into / name, follow_symlinks=False)
+    return into
+
+
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bin/ folder of a venv holding the wheel and its [contract] extra."""
     built = tmp_path_factory.mktemp("wheel")
-    # setuptools builds in ./build and never empties it: a module deleted or moved since
-    # the last build would still be packed. Start from nothing, leave nothing.
-    shutil.rmtree(ROOT / "build", ignore_errors=True)
-    try:
-        subprocess.run(
-            [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(built), str(ROOT)],
-            check=True,
-            timeout=300,
-        )
-    finally:
-        shutil.rmtree(ROOT / "build", ignore_errors=True)
+    source = _clean_copy(tmp_path_factory.mktemp("source"))
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(built), str(source)],
+        check=True,
+        timeout=300,
+    )
     (wheel,) = built.glob("noxus_runs_mock-*.whl")
     venv = VENVS / _content_hash(wheel)
     bin_dir = venv / "bin"
