@@ -4,44 +4,55 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# `make serve` needs only the package (no test or lint tools): its own stamp.
+SERVE_STAMP := $(VENV)/.installed-serve
 # The spec's node tools (Spectral, openapi-typescript, tsc), pinned in clients/package-lock.json.
 NODE_STAMP := clients/node_modules/.installed
 
-.PHONY: serve team test contract contract-thorough check lint typecheck spectral format clean bench bench-quick bench-deps
+.PHONY: serve team test docs contract contract-thorough check lint typecheck spectral format clean bench bench-quick bench-deps
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: no python3.11 or python3 found (set PYTHON=...)"; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	@touch $(STAMP)
+	@touch $(STAMP) $(SERVE_STAMP)
+
+$(SERVE_STAMP): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "error: no python3.11 or python3 found (set PYTHON=...)"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $(SERVE_STAMP)
 
 $(NODE_STAMP): clients/package.json clients/package-lock.json
 	@command -v npm >/dev/null || { echo "error: npm (node 20) is needed for the spec tools"; exit 1; }
 	npm ci --prefix clients --no-audit --no-fund --loglevel=error
 	@touch $(NODE_STAMP)
 
-serve: $(STAMP)
+serve: $(SERVE_STAMP)
 	$(BIN)/mockserver serve $(ARGS)
 
 # A team mock: REPLICAS mock processes on ports PORT.. over one Redis (REDIS, or a
 # redis-server started here and stopped with them). See "Team mock" in the README.
 REPLICAS ?= 3
 PORT ?= 4010
-team: $(STAMP) redis-server
+team: $(SERVE_STAMP) redis-server
 	$(BIN)/python -m mockserver team --replicas $(REPLICAS) --port $(PORT) $(if $(REDIS),--redis $(REDIS)) $(ARGS)
 
 # Debian packages a component test needs, installed where missing (sudo when not root).
 SUDO := $(shell test "$$(id -u)" = 0 || echo sudo)
-APT_INSTALL = $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
+# Only the packages named, never their recommends; each target says first what and why.
+APT_INSTALL = $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends
 
 # The team-mock tests (storage parity, three replicas) start their own redis-server.
 .PHONY: redis-server
 redis-server:
-	@command -v redis-server >/dev/null || { $(APT_INSTALL) redis-server; }
+	@command -v redis-server >/dev/null || { \
+		echo "Installing the Debian package redis-server (the team-mock tests start their own Redis)"; \
+		$(APT_INSTALL) redis-server; }
 
 # pytest's generated-clients test needs the node tools too (check installs them); the
 # contract suite's Prism test (tests/test_contract_prism.py) needs bench/'s pinned Prism.
-test: check redis-server browser-deps prism
+test: check docs redis-server browser-deps prism
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 	$(BIN)/contract-tests -q $(CONTRACT_ARGS)
 
@@ -61,6 +72,18 @@ contract-thorough: $(STAMP)
 
 check: lint typecheck spectral
 
+# The installable package: dist/noxus_runs_mock-*.whl (pip install 'FILE[contract]').
+.PHONY: wheel
+# (build/ and the egg-info are removed first: setuptools would reuse their file lists.)
+wheel: $(SERVE_STAMP)
+	rm -rf build noxus_runs_mock.egg-info
+	$(BIN)/python -m pip wheel --no-deps --quiet -w dist .
+	rm -rf build
+
+# The docs site (docs/, mkdocs.yml) into site/; --strict: a broken link or nav entry fails.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir site
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -77,7 +100,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis clients/node_modules
+	rm -rf $(VENV) .venv-wheel site dist build .mypy_cache .pytest_cache .ruff_cache .hypothesis clients/node_modules
 
 # Longer QA runs, outside `make test`.
 .PHONY: fuzz
@@ -96,7 +119,9 @@ prism:
 	@test -x bench/node_modules/.bin/prism || npm ci --prefix bench --no-audit --no-fund
 
 bench-deps: prism
-	@command -v wrk >/dev/null || { apt-get update && apt-get install -y wrk; }
+	@command -v wrk >/dev/null || { \
+		echo "Installing the Debian package wrk (the benchmark's load generator)"; \
+		$(APT_INSTALL) wrk; }
 	$(BIN)/python -m compileall -q mockserver contract_tests
 
 bench: $(STAMP) bench-deps redis-server
@@ -120,5 +145,7 @@ bench-quick: $(STAMP) bench-deps redis-server
 # comes with the dev extras).
 .PHONY: browser-deps
 browser-deps:
-	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
-		{ $(APT_INSTALL) chromium chromium-driver; }
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+		echo "Installing the Debian packages chromium and chromium-driver, without recommends" \
+			"(the dashboard's browser tests drive them)"; \
+		$(APT_INSTALL) chromium chromium-driver; }

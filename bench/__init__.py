@@ -1,4 +1,4 @@
 """The load benchmark: our mock against Prism's static mock and a bare Starlette ceiling.
 
-`make bench` (or `python -m bench`) runs it; see the README's Performance section.
+`make bench` (or `python -m bench`) runs it; see docs/performance.md.
 """

@@ -22,7 +22,7 @@ from contract_proxy.violations import ViolationLog
 from contract_tests import operation as op
 from contract_tests import rules, sse
 from contract_tests.agreement import require_sse_agrees, require_webhook_agrees
-from contract_tests.contract import TERMINAL, schema_errors
+from contract_tests.contract import schema_errors, terminal
 from contract_tests.deliveries import judge_deliveries
 from contract_tests.event_log import check_stream, terminal_status
 from contract_tests.exchange import Exchange
@@ -153,7 +153,7 @@ class Observer:
         if matched is not None:
             found.operation, found.path_params = matched
         watch = self.runs.get(found.run_id or "")
-        found.terminal_before = bool(watch and watch.status in TERMINAL)
+        found.terminal_before = bool(watch and watch.status in terminal())
         return found
 
     def check_request(self, seen: Seen, body: bytes) -> list[op.ErrorItem]:
@@ -284,7 +284,7 @@ class Observer:
         self._ends(run_id, watch)
 
     def _by_id(self, run_id: str, watch: RunWatch, exchange: Exchange, body: Any) -> None:
-        if not watch.history.views or watch.status not in TERMINAL or not isinstance(body, dict):
+        if not watch.history.views or watch.status not in terminal() or not isinstance(body, dict):
             return
         last_x, last = watch.history.views[-1]
         self._judge(
@@ -417,7 +417,7 @@ class Observer:
     # -- a run's end, as every channel tells it -----------------------------------
 
     def _ends(self, run_id: str, watch: RunWatch) -> None:
-        if watch.status not in TERMINAL:
+        if watch.status not in terminal():
             return
         status, (poll, last) = str(watch.status), watch.history.views[-1]
         if watch.outcome and watch.created and not (watch.stopped or watch.judged_outcome):

@@ -25,6 +25,7 @@ import httpx
 
 from contract_proxy.observer import CREATES, JUDGED, KEPT_RUNS, Observer, Seen
 from contract_proxy.violations import ViolationLog
+from contract_tests import contract
 from contract_tests.receiver import Delivery
 
 LOG = logging.getLogger("mockserver.proxy")
@@ -54,7 +55,10 @@ class ContractProxy:
         strict: bool = False,
         junitxml: Path | None = None,
         recorder: Any = None,
+        spec: Path | None = None,
     ) -> None:
+        if spec is not None:
+            contract.use(spec)  # the rules judge this document (else the bundled one)
         self.upstream = upstream.rstrip("/")
         self.public = public.rstrip("/")
         self.strict = strict

@@ -49,7 +49,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         except preflight.TargetError as exc:
             print(preflight.line(exc), file=sys.stderr)
             return preflight.UNREACHABLE
-    args = [str(PACKAGE), "-p", "no:cacheprovider", "--tb=short", *passthrough]
+    args = [
+        str(PACKAGE),
+        # The suite's own settings, not those of a pytest.ini or pyproject.toml found
+        # above site-packages (a venv inside some project).
+        "-c",
+        os.devnull,
+        f"--rootdir={PACKAGE}",
+        "-p",
+        "no:cacheprovider",
+        # This package is imported already (this command is in it); it also holds the
+        # `noxus_mock` plugin, which makes pytest want to rewrite it: nothing to warn about.
+        "-W",
+        "ignore::pytest.PytestAssertRewriteWarning",
+        "--tb=short",
+        *passthrough,
+    ]
     for spec in SPECS:
         value = getattr(known, spec.dest.removeprefix("contract_"))
         if value is not None:

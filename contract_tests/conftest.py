@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis.configuration import set_hypothesis_home_dir
 
-from contract_tests import fuzzing, preflight, rules
+from contract_tests import contract, fuzzing, preflight, rules
 from contract_tests import options as opts
 from contract_tests.api import Api
 from contract_tests.budget import TIME_BOXES, RunBudget
@@ -40,6 +40,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[OPTIONS] = options
     config.stash[BUDGET] = RunBudget(options.max_runs)
     opts.install(options)
+    contract.use(options.spec)
     # hypothesis writes caches under ./.hypothesis even without a database: keep the
     # user's working directory clean (removed again in pytest_unconfigure).
     scratch = tempfile.mkdtemp(prefix="contract-hypothesis-")
@@ -154,7 +155,7 @@ def target(options: opts.Options, pytestconfig: pytest.Config) -> Iterator[Targe
     if options.base_url:
         yield Target(options.base_url)
         return
-    started = start_mock()
+    started = start_mock(spec=options.spec)
     reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
         pid = started.process.pid if started.process else "?"

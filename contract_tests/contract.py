@@ -11,17 +11,35 @@ from __future__ import annotations
 
 import copy
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from apicontract.document import bundled_path
 from apicontract.spec import Spec, pointed
 
-SPEC_PATH = bundled_path()
+# The document judged: the bundled openapi.yaml unless `use()` names another (the suite's
+# --spec option, the proxy's --spec). A list, so `use()` needs no `global`.
+_document: list[Path] = []
+
+
+def document_path() -> Path:
+    return _document[0] if _document else bundled_path()
+
+
+def use(path: Path | None) -> None:
+    """Judge against the document at `path` (None: the bundled one) from now on."""
+    _document[:] = [path] if path is not None else []
+    for cached in (_spec_at, _public, delivery_id_header, legal_moves, reachable):
+        cached.cache_clear()
+
+
+def spec() -> Spec:
+    return _spec_at(document_path())
 
 
 @cache
-def spec() -> Spec:
-    return Spec(SPEC_PATH)
+def _spec_at(path: Path) -> Spec:
+    return Spec(path)
 
 
 def resolve(pointer: str, document: Any = None) -> Any:
@@ -84,9 +102,6 @@ def terminal() -> frozenset[str]:
 
 def schema_errors(component: str, instance: Any) -> list[str]:
     return spec().errors(component, instance)
-
-
-TERMINAL = terminal()
 
 
 @cache

@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from contract_tests import rules
-from contract_tests.contract import TERMINAL, delivery_id_header, schema_errors
+from contract_tests.contract import delivery_id_header, schema_errors, terminal
 from contract_tests.exchange import Exchange
 from contract_tests.receiver import Delivery, Receiver
 from contract_tests.rules import check, require
@@ -90,7 +90,7 @@ def check_after_terminal(hits: list[Delivery], views: list[tuple[Exchange, Any]]
         and exchange.status == 200
         and isinstance(body, dict)
         and isinstance(body.get("status"), str)
-        and body["status"] not in TERMINAL
+        and body["status"] not in terminal()
     ]
     early = hits[0]
     after = max(0.0, first - views[0][0].sent)

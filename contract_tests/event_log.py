@@ -7,7 +7,7 @@ from itertools import pairwise
 from typing import Any
 
 from contract_tests import rules
-from contract_tests.contract import TERMINAL, reachable, schema_errors
+from contract_tests.contract import reachable, schema_errors, terminal
 from contract_tests.rules import require
 from contract_tests.sse import EventStream
 
@@ -88,7 +88,7 @@ def _check_end(stream: EventStream, bodies: list[dict[str, Any]]) -> None:
         stream.at(*finals),
     )
     final = bodies[-1]["data"]["workflow_status"]
-    require(rules.SSE_END, final in TERMINAL, f"workflow_status {final!r}", stream.at(-1))
+    require(rules.SSE_END, final in terminal(), f"workflow_status {final!r}", stream.at(-1))
 
 
 def terminal_status(bodies: list[dict[str, Any]]) -> str:

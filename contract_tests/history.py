@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from contract_tests import rules
-from contract_tests.contract import TERMINAL, reachable, schema_errors
+from contract_tests.contract import reachable, schema_errors, terminal
 from contract_tests.exchange import Exchange
 from contract_tests.rules import check, require
 
@@ -110,7 +110,7 @@ class RunHistory:
         created, finished = timestamp(body["created_at"]), timestamp(body.get("finished_at"))
         check(
             rules.FINISHED_AT,
-            (finished is not None) == (status in TERMINAL),
+            (finished is not None) == (status in terminal()),
             f"status {status!r} with finished_at {body.get('finished_at')!r}",
             *self._with_create(exchange),
         )
@@ -128,7 +128,7 @@ class RunHistory:
                 f"completed with output {output!r}",
                 *self._with_create(exchange),
             )
-        elif status not in TERMINAL:
+        elif status not in terminal():
             check(
                 rules.OUTPUT,
                 output in ({}, None),
@@ -140,7 +140,7 @@ class RunHistory:
         self, before: tuple[Exchange, dict[str, Any]], after: tuple[Exchange, dict[str, Any]]
     ) -> None:
         (old_x, old), (new_x, new) = before, after
-        if old["status"] in TERMINAL:
+        if old["status"] in terminal():
             same = ("status", "progress", "finished_at", "output", "created_at")
             changed = [k for k in same if old.get(k) != new.get(k)]
             check(
@@ -168,7 +168,7 @@ class RunHistory:
         exchange, body = self.views[-1]
         require(
             rules.ENDS,
-            body["status"] in TERMINAL,
+            body["status"] in terminal(),
             f"still {body['status']!r} when the suite stopped waiting",
             *self._with_create(exchange),
         )

@@ -9,6 +9,7 @@ import json
 import os
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -72,6 +73,12 @@ SPECS = (
         "yes | no: send the mock's own (x-mock) Prefer header choosing a run's outcome "
         "(default: yes only on the mock the suite starts)",
     ),
+    OptionSpec(
+        "--spec",
+        "CONTRACT_SPEC",
+        "the OpenAPI document (YAML or JSON) to check against (default: the bundled openapi.yaml; "
+        "the mock the suite starts serves it too)",
+    ),
 )
 
 
@@ -97,6 +104,7 @@ class Options:
     secrets: dict[str, str] = field(default_factory=dict)
     # the public contract neither has nor judges Prefer (x-mock): sent to the mock only
     mock_prefer: bool = False
+    spec: Path | None = None  # None: the bundled openapi.yaml
 
     @property
     def effort(self) -> Profile:
@@ -128,6 +136,10 @@ class Options:
             raise OptionError(f"--mock-prefer must be yes or no, got {raw['mock_prefer']!r}")
         if max_runs < 1 or run_timeout <= 0:
             raise OptionError("--max-runs and --run-timeout must be positive")
+        given = raw.get("spec")
+        spec = Path(given).resolve() if given else None
+        if spec is not None and not spec.is_file():
+            raise OptionError(f"--spec {given}: no such file")
         api_key = raw["api_key"] or "contract-suite-key"
         # A derived second key works on the mock (any key is a workspace); a backend that
         # refuses it makes the isolation test skip, saying so.
@@ -137,10 +149,10 @@ class Options:
             None if base_url else f"invalid-contract-{uuid.uuid4().hex[:12]}"
         )
         secrets: dict[str, str] = {}
-        for spec in SPECS:
-            given = raw[spec.dest.removeprefix("contract_")]
-            if spec.flag.endswith("api-key") and given:
-                secrets[given] = f"${spec.env}"
+        for option in SPECS:
+            key = raw[option.dest.removeprefix("contract_")]
+            if option.flag.endswith("api-key") and key:
+                secrets[key] = f"${option.env}"
         return cls(
             base_url=base_url,
             api_key=api_key,
@@ -155,6 +167,7 @@ class Options:
             profile=profile,
             secrets=secrets,
             mock_prefer=(raw.get("mock_prefer") or ("no" if base_url else "yes")) == "yes",
+            spec=spec,
         )
 
 

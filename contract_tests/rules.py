@@ -416,7 +416,7 @@ def by_id(rule_id: str) -> Rule | None:
 
 
 def table() -> str:
-    """The README's rule table (tests/test_contract_rules.py keeps the README in step)."""
+    """The rule table of docs/contract-suite.md (tests/test_contract_rules.py keeps it in step)."""
     rows = ["| rule | checks | spec |", "|---|---|---|"]
     for rule in ALL:
         text = rule.text.replace("|", "\\|")

@@ -14,6 +14,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO
 
 import httpx
@@ -51,11 +52,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_mock(timeout: float = 30) -> Target:
+def start_mock(timeout: float = 30, spec: Path | None = None) -> Target:
     port = free_port()
     # a file, not a pipe: a chatty child must never block on a full pipe
     log = tempfile.TemporaryFile()
     command = [sys.executable, "-m", "mockserver", "serve", "--port", str(port)]
+    if spec is not None:
+        command += ["--spec", str(spec)]
     process = subprocess.Popen(
         [*command, "--host", "127.0.0.1", "--speed", MOCK_SPEED],
         stdout=subprocess.DEVNULL,

@@ -12,7 +12,7 @@ from contract_tests import rules
 from contract_tests.agreement import require_sse_agrees, require_webhook_agrees
 from contract_tests.api import Api, prefer
 from contract_tests.budget import time_box
-from contract_tests.contract import TERMINAL
+from contract_tests.contract import terminal
 from contract_tests.deliveries import check_after_terminal, check_deliveries, require_retried
 from contract_tests.event_log import check_stream, terminal_status
 from contract_tests.history import RunHistory
@@ -53,7 +53,7 @@ def test_poll_sse_and_webhook_agree(
     # Three parts, each judged even when another broke a rule: polls, SSE, webhook.
     status: str | None = None
     with part():
-        for poll in api.poll_until_terminal(history.run_id, 0.02, TERMINAL):
+        for poll in api.poll_until_terminal(history.run_id, 0.02, terminal()):
             history.add(poll)
         status = history.require_terminal()
     reader.join(api.timeout + 5)

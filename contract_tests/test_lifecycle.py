@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from contract_tests import rules
 from contract_tests.api import Api, applied, prefer
 from contract_tests.budget import time_box
-from contract_tests.contract import TERMINAL
+from contract_tests.contract import terminal
 from contract_tests.error_body import check_error_body
 from contract_tests.history import RunHistory, valid_body
 from contract_tests.options import current
@@ -27,7 +27,7 @@ INTERVALS = st.sampled_from([0.0, 0.01, 0.04, 0.15])  # real seconds between pol
 
 def follow(api: Api, history: RunHistory, interval: float) -> str:
     """Poll until terminal (bounded), then twice more: a terminal run must not change."""
-    for poll in api.poll_until_terminal(history.run_id, interval, TERMINAL):
+    for poll in api.poll_until_terminal(history.run_id, interval, terminal()):
         history.add(poll)
     status = history.require_terminal()
     for _ in range(2):
@@ -81,7 +81,7 @@ def test_stopping_a_live_run_stops_it_for_good(api: Api, delay: float) -> None:
         ended = after.json_or_none() or {}
         require(
             rules.STOP_LIVE,
-            ended.get("status") in TERMINAL - {"stopped"},
+            ended.get("status") in terminal() - {"stopped"},
             f"stop refused (409) but the run is {ended.get('status')!r} afterwards",
             stop,
             after,

@@ -9,7 +9,7 @@ from typing import Any
 # it says nothing a user of the mock can act on.
 warnings.filterwarnings("ignore", message=r".*starlette\.testclient.*")
 
-__all__ = ["Settings", "create_app"]
+__all__ = ["Mock", "Settings", "create_app"]
 
 
 def __getattr__(name: str) -> Any:
@@ -19,6 +19,10 @@ def __getattr__(name: str) -> Any:
         from mockserver.app import create_app
 
         return create_app
+    if name == "Mock":
+        from mockserver.embedded import Mock
+
+        return Mock
     if name == "Settings":
         from mockserver.settings import Settings
 

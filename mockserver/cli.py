@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import gc
 import json
 import os
+import socket
 import sys
 from collections.abc import Sequence
+from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mockserver.settings import Settings, SettingsError
+from mockserver.settings import ENV_PREFIX, Settings, SettingsError
 
 if TYPE_CHECKING:
     from mockserver.core.workflows import Workflow
 
+SPEC_VARIABLE = ENV_PREFIX + "SPEC_PATH"
 SHOWN_WORKFLOWS = 10  # the banner's list; GET /_mock/workflows has them all
 # An open event stream (a dashboard tab, a paused run's events) never ends by itself:
 # on SIGTERM/Ctrl-C the server waits this long for in-flight requests, then closes them.
@@ -88,8 +92,18 @@ def _parser() -> argparse.ArgumentParser:
         metavar="ORIGIN",
         help="allowed CORS origin (repeatable; default any)",
     )
+    serve.add_argument(
+        "--spec",
+        type=Path,
+        dest="spec_path",
+        metavar="FILE",
+        help="the OpenAPI document to serve (YAML or JSON; default: the bundled openapi.yaml)",
+    )
+    _name_variables(serve)
     proxy = sub.add_parser(
-        "proxy", help="check a real backend's traffic against the contract (reverse proxy)"
+        "proxy",
+        help="check a real backend's traffic against the contract (reverse proxy)",
+        epilog=f"Environment: {SPEC_VARIABLE} (as --spec).",
     )
     proxy.add_argument("--upstream", required=True, metavar="URL", help="the backend's base URL")
     proxy.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
@@ -111,9 +125,31 @@ def _parser() -> argparse.ArgumentParser:
         help="this proxy's URL as the backend reaches it, for webhooks "
         "(default http://HOST:PORT)",
     )
+    proxy.add_argument(
+        "--spec",
+        type=Path,
+        default=os.environ.get(SPEC_VARIABLE) or None,
+        metavar="FILE",
+        help=f"the OpenAPI document to judge against (default: the bundled openapi.yaml) "
+        f"[env {SPEC_VARIABLE}]",
+    )
+    receive = sub.add_parser(
+        "receive", help="a webhook receiver that prints each delivery (for callback_url)"
+    )
+    receive.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
+    receive.add_argument("--port", type=int, default=9000, help="port (default 9000)")
+    receive.add_argument(
+        "--status", type=int, default=200, help="status to answer (default 200; 500 shows retries)"
+    )
+    receive.add_argument(
+        "--secret",
+        metavar="SECRET",
+        help="check X-Noxus-Signature with the mock's --webhook-secret",
+    )
     team = sub.add_parser(
         "team",
         help="start N replicas sharing one Redis (other options are passed to each `serve`)",
+        epilog="Each replica reads the MOCKSERVER_* variables: see `mockserver serve --help`.",
     )
     team.add_argument("--replicas", type=int, default=3, help="how many (default 3)")
     team.add_argument("--port", type=int, default=4010, help="first port (default 4010)")
@@ -123,7 +159,36 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _name_variables(serve: argparse.ArgumentParser) -> None:
+    """Each flag's help names its MOCKSERVER_* variable; the epilog lists the settings
+    read from the environment only."""
+    flagged = set()
+    for action in serve._actions:
+        if action.dest in Settings.__dataclass_fields__:
+            flagged.add(action.dest)
+            action.help = f"{action.help} [env {ENV_PREFIX}{action.dest.upper()}]"
+    defaults = Settings()
+    rest = [
+        f"{ENV_PREFIX}{f.name.upper()} (default {getattr(defaults, f.name)})"
+        for f in fields(Settings)
+        if f.name not in flagged
+    ]
+    serve.epilog = (
+        "A flag wins over its variable. Settings with no flag, by environment only: "
+        + ", ".join(rest)
+        + "."
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """The console script: a Ctrl+C ends any command quietly."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        return 0
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args, rest = parser.parse_known_args(argv)
     if args.command == "team":
@@ -134,6 +199,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.command == "proxy":
         return run_proxy(args)
+    if args.command == "receive":
+        return run_receiver(args)
     changes = {k: v for k, v in vars(args).items() if k != "command"}
     for name in ("api_keys", "cors_origins", "webhook_allow"):
         if changes.get(name) is not None:
@@ -164,6 +231,10 @@ def serve(settings: Settings) -> int:
             raise
         print(f"error: {problem}", file=sys.stderr)
         return 2
+    listening = _listening(settings.host, settings.port)
+    if listening is None:
+        return 2
+    settings = settings.with_changes(port=listening.getsockname()[1])  # --port 0: the one picked
     _announce(settings, app)
     # What exists now (spec, validators, connexion's routes) lives as long as the process:
     # keep it out of the collector's full passes, which otherwise rescan it under load.
@@ -172,6 +243,7 @@ def serve(settings: Settings) -> int:
         # Each worker process builds its own app from the same settings, passed by
         # environment; they share runs, outbox and clock through the state file.
         os.environ.update(settings.to_env())
+        listening.close()  # uvicorn binds it again for its workers (the banner needed it free)
         uvicorn.run(
             "mockserver.cli:worker_app",
             factory=True,
@@ -193,8 +265,31 @@ def serve(settings: Settings) -> int:
         ws="none",
         timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
     )
-    uvicorn.Server(config).run()
+    uvicorn.Server(config).run(sockets=[listening])
     return 0
+
+
+def _listening(host: str, port: int) -> socket.socket | None:
+    """A socket listening on host:port, made before the banner says the server is there;
+    None when it cannot be had, said in one line on stderr."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            problem = (
+                f"port {port} on {host} is already in use (another mock?); choose one with --port"
+            )
+        else:
+            problem = f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+        print(f"error: {problem}", file=sys.stderr)
+        return None
+    sock.set_inheritable(True)
+    return sock
 
 
 def _unusable_file(exc: Exception) -> str | None:
@@ -220,6 +315,9 @@ def run_proxy(args: argparse.Namespace) -> int:
 
     from contract_proxy.proxy import ContractProxy
 
+    if args.spec is not None and not args.spec.is_file():
+        print(f"error: --spec {args.spec}: no such file", file=sys.stderr)
+        return 2
     logging.basicConfig(level=logging.INFO, format="proxy: %(message)s", stream=sys.stderr)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per relayed call
     recorder = None
@@ -227,9 +325,18 @@ def run_proxy(args: argparse.Namespace) -> int:
         from contract_proxy.recorder import Recorder
 
         recorder = Recorder(args.record)
+    listening = _listening(args.host, args.port)
+    if listening is None:
+        return 2
+    args.port = listening.getsockname()[1]
     public = args.public_url or f"http://{args.host}:{args.port}"
     app = ContractProxy(
-        args.upstream, public=public, strict=args.strict, junitxml=args.junitxml, recorder=recorder
+        args.upstream,
+        public=public,
+        strict=args.strict,
+        junitxml=args.junitxml,
+        recorder=recorder,
+        spec=args.spec.resolve() if args.spec is not None else None,
     )
     print(
         f"Contract proxy on http://{args.host}:{args.port} -> {args.upstream}"
@@ -239,7 +346,20 @@ def run_proxy(args: argparse.Namespace) -> int:
         flush=True,
     )
     config = uvicorn.Config(app, host=args.host, port=args.port, log_level="warning")
-    uvicorn.Server(config).run()
+    uvicorn.Server(config).run(sockets=[listening])
+    return 0
+
+
+def run_receiver(args: argparse.Namespace) -> int:
+    from mockserver import inbox
+
+    if not 200 <= args.status <= 599:
+        print("error: --status must be an HTTP status, 200..599", file=sys.stderr)
+        return 2
+    listening = _listening(args.host, args.port)
+    if listening is None:
+        return 2
+    inbox.serve(listening, args.status, args.secret)
     return 0
 
 

@@ -53,7 +53,7 @@ class Settings:
     # Hosts (fnmatch patterns, e.g. "*.example.com", "127.0.0.1") webhooks may go to;
     # empty: any. A shared mock should set it so it cannot be used to reach other hosts.
     webhook_allow: tuple[str, ...] = ()
-    # Limits, each answered with a documented 4xx (see the README).
+    # Limits, each answered with a documented 4xx (see docs/errors.md).
     max_body_bytes: int = 1_048_576
     max_header_bytes: int = 16_384
     max_json_depth: int = 32

@@ -1,21 +1,25 @@
-"""The contract suite's options: parsed as documented, refused clearly, all in the README."""
+"""The contract suite's options: parsed as documented, refused clearly, all in the docs."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+import yaml
 
+from apicontract.document import bundled_path
+from contract_tests import contract
 from contract_tests.contract import reachable
 from contract_tests.options import QA_WORKFLOW, SPECS, OptionError, Options
 
-README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+PAGE = (Path(__file__).resolve().parent.parent / "docs" / "contract-suite.md").read_text()
 EMPTY: dict[str, str | None] = {s.dest.removeprefix("contract_"): None for s in SPECS}
 
 
-def test_every_option_and_its_variable_are_in_the_readme() -> None:
+def test_every_option_and_its_variable_are_in_the_docs() -> None:
     for spec in SPECS:
-        assert f"`{spec.flag}" in README and f"`{spec.env}`" in README, spec.flag
+        assert f"`{spec.flag}" in PAGE and f"`{spec.env}`" in PAGE, spec.flag
 
 
 def test_without_a_base_url_the_mock_defaults_apply() -> None:
@@ -69,3 +73,23 @@ def test_prefer_is_sent_only_to_the_mock_unless_asked() -> None:
     assert Options.parse({**given, "mock_prefer": "yes"}).mock_prefer is True
     with pytest.raises(OptionError, match="--mock-prefer"):
         Options.parse({**given, "mock_prefer": "maybe"})
+
+
+def test_the_suite_judges_the_document_its_spec_option_names(tmp_path: Path) -> None:
+    """--spec FILE (CONTRACT_SPEC): the rules read that document, JSON as well as YAML."""
+    document = yaml.safe_load(bundled_path().read_text())
+    document["components"]["schemas"]["RunStatus"]["x-transitions"]["stopped"] = ["running"]
+    other = tmp_path / "openapi.json"
+    other.write_text(json.dumps(document))
+    options = Options.parse({**EMPTY, "spec": str(other)})
+    assert options.spec == other.resolve()
+    try:
+        contract.use(options.spec)
+        assert contract.document_path() == other.resolve()
+        assert "stopped" not in contract.terminal()
+        assert "running" in reachable("stopped")
+    finally:
+        contract.use(None)
+    assert "stopped" in contract.terminal() and contract.document_path() == bundled_path()
+    with pytest.raises(OptionError, match="no such file"):
+        Options.parse({**EMPTY, "spec": str(tmp_path / "missing.yaml")})

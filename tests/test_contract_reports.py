@@ -72,7 +72,7 @@ def _empty() -> dict[str, str | None]:
 @pytest.fixture
 def renamed_delivery_header(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """openapi.yaml with its callback's delivery-id header renamed."""
-    document = yaml.safe_load(contract.SPEC_PATH.read_text())
+    document = yaml.safe_load(contract.document_path().read_text())
     hook = contract.resolve(rules.WEBHOOK, document)
     for parameter in hook["parameters"]:
         if parameter.get("x-delivery-id"):

@@ -1,4 +1,4 @@
-"""The suite's rule catalogue: each rule cites a real place in openapi.yaml, the README's
+"""The suite's rule catalogue: each rule cites a real place in openapi.yaml, the docs'
 table is the catalogue's own (it cannot drift), and other tools import it without pytest."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from contract_tests import rules
 from contract_tests.contract import resolve
 
 ROOT = Path(__file__).resolve().parent.parent
-README = (ROOT / "README.md").read_text()
+PAGE = (ROOT / "docs" / "contract-suite.md").read_text()
 TABLE = re.compile(r"<!-- rules table: .*? -->\n(.*?)\n<!-- end of rules table -->", re.S)
 
 
@@ -27,9 +27,9 @@ def test_every_schemathesis_check_is_judged_as_a_rule_of_the_catalogue() -> None
     assert set(rules.CHECKS.values()) <= set(rules.ALL)
 
 
-def test_the_readme_rule_table_is_the_catalogue() -> None:
-    found = TABLE.search(README)
-    assert found, "the README has no generated rules table"
+def test_the_docs_rule_table_is_the_catalogue() -> None:
+    found = TABLE.search(PAGE)
+    assert found, "docs/contract-suite.md has no generated rules table"
     assert found.group(1).strip() == rules.table(), "regenerate: python -m contract_tests.rules"
     for rule in rules.ALL:
         assert f"(openapi.yaml#{rule.spec})" in found.group(1), rule.id
