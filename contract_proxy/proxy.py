@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import httpx
+from starlette.types import Receive
 
 from contract_proxy.observer import CREATES, JUDGED, KEPT_RUNS, Observer, Seen
 from contract_proxy.violations import ViolationLog
@@ -70,7 +71,7 @@ class ContractProxy:
         self._client = httpx.AsyncClient(base_url=self.upstream, timeout=None)
         self._hooks = httpx.AsyncClient(timeout=30)
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Send) -> None:
+    async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
             return
@@ -99,7 +100,7 @@ class ContractProxy:
             target = raw_path.decode("latin-1") + (f"?{query}" if query else "")
             await self._forward(method, path, target, query, headers, body, (receive, send))
 
-    async def _lifespan(self, receive: Any, send: Send) -> None:
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
@@ -268,7 +269,7 @@ class ContractProxy:
         await _answer(send, 200, {"content-type": "application/json"}, _dumps(body))
 
 
-async def read_body(receive: Any) -> bytes:
+async def read_body(receive: Receive) -> bytes:
     """An ASGI request's whole body."""
     body = bytearray()
     while True:

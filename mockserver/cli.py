@@ -14,6 +14,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mockserver.engine.specification import CACHE_VARIABLE
 from mockserver.settings import ENV_PREFIX, Settings, SettingsError
 
 if TYPE_CHECKING:
@@ -176,7 +177,8 @@ def _name_variables(serve: argparse.ArgumentParser) -> None:
     serve.epilog = (
         "A flag wins over its variable. Settings with no flag, by environment only: "
         + ", ".join(rest)
-        + "."
+        + f". {CACHE_VARIABLE}: where parsed and validated specs are kept between starts "
+        "(default $XDG_CACHE_HOME/mockserver, else ~/.cache/mockserver)."
     )
 
 

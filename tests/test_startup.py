@@ -235,3 +235,15 @@ def test_v1_is_served_while_connexion_is_being_built() -> None:
 
     asyncio.run(both())
     assert finished == ["/v1/nodes", "/_mock/health"]
+
+
+def test_the_cache_folder_is_the_one_mockserver_cache_dir_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MOCKSERVER_CACHE_DIR", str(tmp_path / "chosen"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    served = tmp_path / "openapi.yaml"
+    served.write_text(Settings().spec_path.read_text() + "\nx-cache-probe: 1\n")
+    specification.served(served)
+    assert len(list((tmp_path / "chosen" / "parsed-specs").iterdir())) == 1
+    assert not (tmp_path / "xdg").exists()

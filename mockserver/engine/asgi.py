@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.types import Scope, Send
+
 from mockserver.engine.encoding import dumps
 
 
-def header(scope: Any, name: bytes) -> str | None:
+def header(scope: Scope, name: bytes) -> str | None:
     """The first value of a request header (`name` in lower case)."""
     for key, value in scope.get("headers", []):
         if key == name:
@@ -16,7 +18,7 @@ def header(scope: Any, name: bytes) -> str | None:
 
 
 async def send_json(
-    send: Any, status: int, body: Any, headers: dict[str, str] | None = None
+    send: Send, status: int, body: Any, headers: dict[str, str] | None = None
 ) -> None:
     raw = dumps(body)
     extra = [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]

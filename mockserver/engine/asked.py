@@ -8,7 +8,8 @@ read the same values instead of hashing the key and parsing Prefer each on their
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+
+from starlette.types import Scope
 
 from mockserver.core.ids import workspace_of
 from mockserver.core.prefer import Preferences, parse_prefer
@@ -22,7 +23,7 @@ class Asked:
     prefer: Preferences
 
 
-def asked_of(scope: Any) -> Asked:
+def asked_of(scope: Scope) -> Asked:
     """The request's Asked, derived on first use (the gate does it for every /v1 call)."""
     extensions = scope.setdefault("extensions", {})
     found = extensions.get(KEY)

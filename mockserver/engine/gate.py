@@ -14,6 +14,8 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from starlette.types import Receive, Scope, Send
+
 from apicontract.router import Routes
 from mockserver.engine.admin import AdminGuard
 from mockserver.engine.asgi import WORKER_HEADER, send_json
@@ -68,7 +70,7 @@ class Gate:
             )
         return self._cors
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         public = scope["path"].startswith(PUBLIC)
         if public:
             asked_of(scope)  # workspace and Prefer, once, for every layer after this one
@@ -103,7 +105,7 @@ class Gate:
                 entry = journal_entry(scope["method"], scope["path"], status, workspace)
                 await self.journal.note(entry)
 
-    async def _guarded(self, scope: Any, receive: Any, send: Any) -> None:
+    async def _guarded(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = scope["headers"]
         refusal: Refusal | None = self.limits.headers_refusal(headers) or self.methods.refusal(
             scope

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from starlette.types import Receive, Scope, Send
+
 from mockserver.engine.asgi import header, send_json
 
 _HOST = re.compile(r"^[A-Za-z0-9.\-]+(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$")
@@ -23,7 +25,7 @@ class Landing:
         self.document = document
         self.fallback_origin = fallback_origin
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path") if scope["type"] == "http" else None
         if scope.get("method") not in ("GET", "HEAD") or path not in (
             "/",
@@ -57,7 +59,7 @@ class Landing:
         )
         await send({"type": "http.response.body", "body": raw})
 
-    def _origin(self, scope: Any) -> str:
+    def _origin(self, scope: Scope) -> str:
         host = header(scope, b"host")
         if host is None or not _HOST.match(host):
             return self.fallback_origin

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from starlette.types import Scope
+
 from apicontract.router import Routes, route_of
 from mockserver.engine.limits import Refusal
 
@@ -18,7 +20,7 @@ class MethodGuard:
     def __init__(self, routes: Routes[Mapping[str, Any]]) -> None:
         self.routes = routes  # each template with its operations by upper-case method
 
-    def refusal(self, scope: Any) -> Refusal | None:
+    def refusal(self, scope: Scope) -> Refusal | None:
         found = route_of(scope, self.routes)
         if found is None:
             return None

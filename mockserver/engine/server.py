@@ -14,6 +14,8 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
+from starlette.types import Receive, Scope, Send
+
 from mockserver.engine.gate import Gate
 from mockserver.state import MockState
 
@@ -34,7 +36,7 @@ class OnDemand:
                 self._app = self._build()
         return self._app
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         app = self._app
         if app is None:
             app = await asyncio.to_thread(self._built)
@@ -54,7 +56,7 @@ class MockServer:
         self._lifespan = lifespan
         self._gate = Gate(public, rest, state=state, document=state.spec.raw, routes=public.routes)
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
             await self._gate(scope, receive, send)
@@ -63,7 +65,7 @@ class MockServer:
         else:
             await self.rest(scope, receive, send)
 
-    async def _live(self, receive: Any, send: Any) -> None:
+    async def _live(self, receive: Receive, send: Send) -> None:
         """The ASGI lifespan: the webhook dispatcher runs from startup to shutdown."""
         await receive()  # lifespan.startup
         started = False

@@ -29,7 +29,16 @@ class SpecError(ValueError):
     mock does not do. The message names the file."""
 
 
+# The folder of what a start keeps for the next one (parsed specs, specs that validated):
+# this variable, else $XDG_CACHE_HOME/mockserver, else ~/.cache/mockserver. Deleting it
+# only costs the next start the parse and the validation.
+CACHE_VARIABLE = "MOCKSERVER_CACHE_DIR"
+
+
 def cache_root() -> Path:
+    chosen = os.environ.get(CACHE_VARIABLE)
+    if chosen:
+        return Path(chosen)
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "mockserver"
 

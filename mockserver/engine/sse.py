@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
-from typing import Any
 
 from starlette.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from mockserver.core.event_log import Event
 from mockserver.engine.encoding import dumps
@@ -54,7 +54,7 @@ class HeldStream(StreamingResponse):
                 await slots.renew(token)
                 renewed = time.monotonic()
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             await super().__call__(scope, receive, send)
         finally:
