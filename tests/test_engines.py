@@ -58,6 +58,11 @@ def _client(engine: EngineKind) -> Any:
 @pytest.fixture(scope="module")
 def engines() -> Iterator[dict[str, Any]]:
     with _client("compiled") as compiled, _client("connexion") as connexion:
+        # Two engines indeed (else every comparison below holds trivially): the one
+        # answer they are known to differ on (see `both`) tells them apart.
+        odd = {"method": "GET", "url": "/v1/workflows/%0A", "headers": FIXED}
+        assert compiled.request(**odd).status_code == 422
+        assert connexion.request(**odd).status_code == 404
         yield {"compiled": compiled, "connexion": connexion}
 
 

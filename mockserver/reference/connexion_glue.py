@@ -234,11 +234,11 @@ class AllErrorsParameterValidator(ParameterValidator):  # type: ignore[misc]
                 # connexion lists path-level parameters once per merge; check each once.
                 if (where, param["name"]) not in seen:
                     seen.add((where, param["name"]))
-                    errors.extend(self._errors(where, param, read(param)))
+                    errors.extend(self.errors_of(where, param, read(param)))
         if errors:
             raise ValidationProblem(errors)
 
-    def _errors(self, where: str, param: dict[str, Any], value: Any) -> Iterable[ErrorItem]:
+    def errors_of(self, where: str, param: dict[str, Any], value: Any) -> Iterable[ErrorItem]:
         if value is None:
             if param.get("required"):
                 return [ErrorItem([where, param["name"]], "Field required", "missing")]
