@@ -95,7 +95,7 @@ def both(engines: dict[str, Any], request: dict[str, Any]) -> None:
     assert compiled == connexion, f"the engines differ on {shown}"
 
 
-def request_of(case: Any, key: str | None = KEY) -> dict[str, Any]:
+def request_of(case: Any, key: str | None = KEY, prefer: str = FIXED["Prefer"]) -> dict[str, Any]:
     sent = case.as_transport_kwargs(base_url="http://testserver")
     headers = {
         name: value
@@ -103,6 +103,7 @@ def request_of(case: Any, key: str | None = KEY) -> dict[str, Any]:
         if name.lower() not in ("x-schemathesis-testcaseid", "prefer", "x-api-key")
     }
     headers.update(FIXED)
+    headers["Prefer"] = prefer
     if key is None:
         del headers["X-API-Key"]
     else:
@@ -177,3 +178,30 @@ def test_both_engines_refuse_a_missing_or_refused_key_alike(
         assert answer(engines["compiled"], request)["status"] == 401
 
     refused()
+
+
+# The mock's own features, on each operation: an injected fault (answered before the key
+# is checked, on both engines), a delay, and how a run goes (`duration=0s` keeps every
+# run finished at once, as above; a paused run would hold a stream open on this clock).
+PREFERS = [
+    "duration=0s, fault=429",
+    "duration=0s, fault=503, latency=1ms",
+    "duration=0s, outcome=failed",
+    "duration=0s, fail_at=answer",
+]
+
+
+@pytest.mark.parametrize("operation", OPERATIONS, ids=lambda o: o.definition.raw["operationId"])
+@pytest.mark.parametrize("prefer", PREFERS)
+def test_both_engines_honour_prefer_alike(
+    engines: dict[str, Any], known: dict[str, str], operation: Any, prefer: str
+) -> None:
+    @settings(max_examples=2, database=None, deadline=None, derandomize=True)
+    @given(case=operation.as_strategy(generation_mode=GenerationMode.POSITIVE))
+    def honoured(case: Any) -> None:
+        for name in case.path_parameters or {}:
+            if name in known:
+                case.path_parameters[name] = known[name]
+        both(engines, request_of(case, key=None if "fault" in prefer else KEY, prefer=prefer))
+
+    honoured()

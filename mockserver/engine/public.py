@@ -7,7 +7,9 @@ its route, parameters (coerced and checked as connexion does), body, handler arg
 and documented answers. A call is one pass: route, injected faults, API key, parameters,
 body, handler, answer checked against its schema, one write. The answers are the ones
 connexion gave, case by case: tests/test_wire_golden.py replays a corpus recorded with
-connexion's path. The control API (/_mock) and Swagger UI stay connexion's.
+connexion's path, and tests/test_engines.py sends generated requests to both this and
+the reference engine (`--engine connexion`). The control API (/_mock) and Swagger UI
+stay connexion's.
 """
 
 from __future__ import annotations
