@@ -76,21 +76,23 @@ def create_app(settings: Settings | None = None, *, clock: SimClock | None = Non
         "listNodes": platform.list_nodes,
         "getMe": platform.get_me,
     }
-    return MockServer(
-        state,
-        PublicApi(state, public),
-        OnDemand(lambda: _connexion_app(state, public)),
-        lifespan=lambda: webhooks.running(state),
-    )
+    rest = OnDemand(lambda: _connexion_app(state, public))
+    if settings.engine == "connexion":
+        # The reference engine: /v1 too is connexion's (behind the mock's fault injection).
+        from mockserver.reference.front import ReferenceFront
+
+        served: Any = ReferenceFront(state, rest, frozenset(public))
+    else:
+        served = PublicApi(state, public)
+    return MockServer(state, served, rest, lifespan=lambda: webhooks.running(state))
 
 
 def _connexion_app(state: MockState, public: dict[str, Handler]) -> Any:
-    """The control API, the dashboard and Swagger UI (of both specs), on connexion.
-
-    The public spec is added for Swagger UI and its /openapi.json; its /v1 calls never
-    reach connexion (the gate sends them to the compiled public API).
-    """
+    """Both specs on stock connexion: the public API (all of it with `--engine
+    connexion`; else for Swagger UI and its /openapi.json, the gate sending /v1 to the
+    compiled engine), the control API, the dashboard and Swagger UI."""
     deferred.install()  # before connexion is imported: what it imports but never uses
+    from connexion import AsyncApp
     from connexion.options import SwaggerUIOptions
     from connexion.resolver import Resolver
 
@@ -99,16 +101,16 @@ def _connexion_app(state: MockState, public: dict[str, Handler]) -> Any:
     from mockserver.reference import errors
     from mockserver.reference.connexion_glue import (
         FastJsonifier,
-        MockApp,
-        key_handler,
+        Keyed,
+        handlers_of,
         validator_map,
+        with_key_info,
     )
 
     settings = state.settings
-    validity.remember_valid_specs()
     ctl = control.Control(state)
     board = dashboard.Dashboard(state)
-    private = {
+    private: dict[str, Handler] = {
         "health": ctl.health,
         "reset": ctl.reset,
         "listWorkflows": ctl.workflows,
@@ -130,25 +132,22 @@ def _connexion_app(state: MockState, public: dict[str, Handler]) -> Any:
         "dashboardRun": board.run,
         "dashboardStream": board.stream,
     }
-    app = MockApp(
-        __name__,
-        security_map={"apiKey": key_handler(settings.api_keys)},
-        jsonifier=FastJsonifier(),
-    )
+    app = AsyncApp(__name__, jsonifier=FastJsonifier())
     common: dict[str, Any] = {
         "strict_validation": True,
         "validate_responses": settings.validate_responses,
         "validator_map": validator_map(settings.max_json_depth),
     }
+    document = with_key_info(state.spec.document)
+    received = handlers_of(document, public)
+    app.add_api(document, resolver=Resolver(function_resolver=received.__getitem__), **common)
+    control_spec = spec.load_yaml(CONTROL_SPEC)
     app.add_api(
-        state.spec.document, resolver=Resolver(function_resolver=public.__getitem__), **common
-    )
-    app.add_api(
-        spec.load_yaml(CONTROL_SPEC),
-        resolver=Resolver(function_resolver=private.__getitem__),
+        control_spec,
+        resolver=Resolver(function_resolver=handlers_of(control_spec, private).__getitem__),
         # /_mock/ui is the dashboard, not connexion's Swagger UI of the control spec.
         swagger_ui_options=SwaggerUIOptions(swagger_ui=False),
         **common,
     )
     errors.install(app, state.backend.unavailable)
-    return app
+    return Keyed(app, settings.api_keys)

@@ -45,6 +45,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--workflows", type=Path, dest="workflows_file", help="workflows YAML file")
     serve.add_argument("--clock", choices=["system", "manual"], help="clock kind (default system)")
     serve.add_argument(
+        "--engine",
+        choices=["compiled", "connexion"],
+        help="what serves the spec: the compiled engine (default; fast) or stock connexion, "
+        "the reference (env MOCKSERVER_ENGINE)",
+    )
+    serve.add_argument(
         "--no-validate-responses",
         dest="validate_responses",
         action="store_false",

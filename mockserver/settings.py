@@ -11,6 +11,9 @@ from typing import Any, Literal
 from apicontract.document import bundled_path
 
 ClockKind = Literal["system", "manual"]
+# compiled: /v1 on the mock's own engine (fast); connexion: the whole spec on stock
+# connexion, the reference the compiled engine is checked against (tests/test_engines.py).
+EngineKind = Literal["compiled", "connexion"]
 ENV_PREFIX = "MOCKSERVER_"
 
 
@@ -69,6 +72,7 @@ class Settings:
     state: str | None = None
     workers: int = 1
     spec_path: Path = field(default_factory=bundled_path)
+    engine: EngineKind = "compiled"
 
     def __post_init__(self) -> None:
         if self.speed <= 0:
@@ -79,6 +83,8 @@ class Settings:
             raise SettingsError("api keys must be non-empty")
         if self.clock not in ("system", "manual"):
             raise SettingsError(f"clock must be 'system' or 'manual', got {self.clock!r}")
+        if self.engine not in ("compiled", "connexion"):
+            raise SettingsError(f"engine must be 'compiled' or 'connexion', got {self.engine!r}")
         if self.queue_delay_s < 0 or self.node_duration_s < 0:
             raise SettingsError("durations must be >= 0")
         if min(self.max_body_bytes, self.max_header_bytes, self.max_json_depth) < 1:

@@ -1,119 +1,111 @@
-"""A canary for every private connexion surface the web layer relies on.
+"""connexion is used through its documented API only, so pyproject.toml takes a range.
 
-connexion is pinned (3.3.0) because reference/connexion_glue.py subclasses or calls private
-parts of it. An upgrade that moves any of them fails here, by
-name, before it fails somewhere deep in a request.
+The house imports from connexion's documented modules only, never a private name, and
+its subclasses of connexion's classes override only the hooks the docs show overriding
+(the validators' `_parse` / `_validate`, docs: Validation, "Custom validators"). What is
+left is deferred.py's reliance on how connexion imports its test client (a start-up
+saving, checked here so a connexion that changes it fails by name).
 """
 
 from __future__ import annotations
 
+import ast
 import inspect
-import re
-from typing import Any
+from pathlib import Path
 
-import connexion
 import pytest
-from connexion.apps.abstract import AbstractApp
-from connexion.apps.asynchronous import AsyncApi, AsyncASGIApp, AsyncOperation
-from connexion.decorators import StarletteDecorator
-from connexion.security import ApiKeySecurityHandler
-from connexion.validators import (
-    VALIDATOR_MAP,
-    AbstractRequestBodyValidator,
-    AbstractResponseBodyValidator,
-    ParameterValidator,
-)
+
+ROOT = Path(__file__).resolve().parent.parent
+# The modules connexion's docs show importing from (and `connexion` itself).
+DOCUMENTED = {
+    "connexion",
+    "connexion.context",
+    "connexion.datastructures",
+    "connexion.exceptions",
+    "connexion.jsonifier",
+    "connexion.lifecycle",
+    "connexion.middleware",
+    "connexion.options",
+    "connexion.resolver",
+    "connexion.security",
+    "connexion.validators",
+}
+HOOKS = {"_parse", "_validate"}  # the overrides the docs' custom validator example shows
 
 
-def _params(function: Any) -> list[str]:
-    return list(inspect.signature(function).parameters)
+def _sources() -> list[Path]:
+    return sorted(p for p in (ROOT / "mockserver").rglob("*.py"))
 
 
-def _sets(function: Any, *attributes: str) -> None:
-    source = inspect.getsource(function)
-    missing = [a for a in attributes if not re.search(rf"self\.{a}\s*(:[^=\n]*)?=", source)]
-    assert not missing, f"{function.__qualname__} no longer sets {missing}"
+def _connexion_names(tree: ast.AST) -> dict[str, str]:
+    """Names bound by `from connexion... import name`, each with its module."""
+    return {
+        alias.asname or alias.name: node.module or ""
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("connexion")
+        for alias in node.names
+    }
 
 
-def test_connexion_is_the_pinned_version() -> None:
-    from importlib.metadata import version
-
-    from mockserver.reference import validity
-
-    # specification.py salts its record of valid specs with this version, unread.
-    assert version("connexion") == validity.CONNEXION == "3.3.0"
-
-
-def test_the_app_surfaces_operations_py_subclasses() -> None:
-    # MockApp sets _middleware_app itself, then calls AbstractApp.__init__.
-    _sets(connexion.AsyncApp.__init__, "_middleware_app")
-    assert _params(AbstractApp.__init__)[:2] == ["self", "import_name"]
-    assert isinstance(AsyncASGIApp.__dict__["api_cls"], type)
-    assert _params(AsyncApi.make_operation) == ["self", "operation"]
-    from_operation = inspect.signature(AsyncOperation.from_operation).parameters
-    assert {"operation", "pythonic_params", "jsonifier"} <= set(from_operation)
-    assert isinstance(inspect.getattr_static(AsyncOperation, "fn"), property)
-    _sets(AsyncOperation.__init__, "_fn", "pythonic_params", "jsonifier")
+@pytest.mark.parametrize("path", _sources(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_only_documented_connexion_modules_and_public_names(path: Path) -> None:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("connexion"):
+            if node.module not in DOCUMENTED:
+                found.append(f"from {node.module}")
+            found += [f"{node.module}.{a.name}" for a in node.names if a.name.startswith("_")]
+        elif isinstance(node, ast.Import):
+            found += [
+                a.name
+                for a in node.names
+                if a.name.startswith("connexion.") and a.name not in DOCUMENTED
+            ]
+    assert not found, f"{path.name} uses connexion beyond its documented API: {found}"
 
 
-def test_the_decorator_surfaces_the_once_decorator_uses() -> None:
-    assert callable(StarletteDecorator.decorate)
-    assert {"pythonic_params", "jsonifier"} <= set(_params(StarletteDecorator.__init__))
-    assert isinstance(inspect.getattr_static(StarletteDecorator, "uri_parser"), property)
-    assert isinstance(StarletteDecorator.framework, type)
-    get_request = inspect.getattr_static(StarletteDecorator.framework, "get_request")
-    assert {"uri_parser", "scope", "receive"} <= set(_params(get_request.__func__))
-    from connexion.context import receive, scope
-
-    assert scope is not None and receive is not None
-
-
-def test_the_security_surfaces_auth_py_overrides() -> None:
-    assert _params(ApiKeySecurityHandler._resolve_func) == ["self", "security_scheme"]
-    assert callable(inspect.getattr_static(ApiKeySecurityHandler, "_accepts_kwarg"))
-
-
-@pytest.mark.parametrize(
-    ("validator", "method", "params", "is_async"),
-    [
-        (AbstractRequestBodyValidator, "_parse", ["self", "stream", "scope"], True),
-        (AbstractRequestBodyValidator, "_validate", ["self", "body"], False),
-        (AbstractResponseBodyValidator, "_parse", ["self", "stream"], False),
-        (AbstractResponseBodyValidator, "_validate", ["self", "body"], False),
-        (ParameterValidator, "validate_request", ["self", "request"], False),
-    ],
-)
-def test_the_validator_hooks_validation_py_overrides(
-    validator: type, method: str, params: list[str], is_async: bool
-) -> None:
-    hook = getattr(validator, method)
-    assert _params(hook) == params
-    assert inspect.iscoroutinefunction(hook) == is_async
+@pytest.mark.parametrize("path", _sources(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_subclasses_of_connexion_override_only_documented_hooks(path: Path) -> None:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    theirs = _connexion_names(tree)
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.ClassDef):
+            continue
+        if not any(isinstance(b, ast.Name) and b.id in theirs for b in node.bases):
+            continue
+        for item in node.body:
+            name = getattr(item, "name", "")
+            if name.startswith("_") and not name.startswith("__") and name not in HOOKS:
+                found.append(f"{node.name}.{name}")
+            if isinstance(item, ast.Assign | ast.AnnAssign):
+                targets = item.targets if isinstance(item, ast.Assign) else [item.target]
+                found += [
+                    f"{node.name}.{t.id}"
+                    for t in targets
+                    if isinstance(t, ast.Name) and t.id.startswith("_")
+                ]
+    assert not found, f"{path.name} overrides connexion's private parts: {found}"
 
 
-def test_the_validator_state_validation_py_reads() -> None:
-    _sets(AbstractRequestBodyValidator.__init__, "_encoding", "_required", "_schema")
-    _sets(AbstractResponseBodyValidator.__init__, "_encoding", "_schema")
-    _sets(ParameterValidator.__init__, "parameters", "strict_validation", "security_query_params")
-    check = inspect.signature(ParameterValidator.validate_query_parameter_list).parameters
-    assert "security_params" in check
-    assert set(VALIDATOR_MAP) == {"parameter", "body", "response"}
+def test_the_check_sees_a_private_override(tmp_path: Path) -> None:
+    source = (
+        "from connexion.security import ApiKeySecurityHandler\n"
+        "class K(ApiKeySecurityHandler):\n"
+        "    def _resolve_func(self, s): ...\n"
+    )
+    fake = tmp_path / "fake.py"
+    fake.write_text(source)
+    with pytest.raises(AssertionError, match=r"K\._resolve_func"):
+        test_subclasses_of_connexion_override_only_documented_hooks(fake)
+    fake.write_text("from connexion.apps.asynchronous import AsyncApi\n")
+    with pytest.raises(AssertionError, match="from connexion.apps.asynchronous"):
+        test_only_documented_connexion_modules_and_public_names(fake)
 
 
-def test_the_surfaces_of_the_request_and_start_up() -> None:
-    # reference/connexion_glue.py: Starlette's json() cache and connexion's files() cache.
-    from connexion.lifecycle import ConnexionRequest
-    from starlette.requests import Request
-
-    assert "self._json" in inspect.getsource(Request.json)
-    _sets(ConnexionRequest.__init__, "_files")
-    assert "self._files is None" in inspect.getsource(ConnexionRequest.files)
-    # reference/connexion_glue.py: the classmethod every Specification validates through.
-    from connexion.spec import Specification
-
-    assert isinstance(Specification.__dict__["_validate_spec"], classmethod)
-    assert "self._validate_spec(raw_spec)" in inspect.getsource(Specification.__init__)
-    # mockserver/deferred.py: what connexion imports by name.
+def test_connexion_imports_its_test_client_by_name() -> None:
+    # mockserver/deferred.py stands in for starlette.testclient while connexion imports.
     import connexion.apps.abstract as abstract
 
     assert "from starlette.testclient import TestClient" in inspect.getsource(abstract)

@@ -1,4 +1,5 @@
-"""MockApp: per-operation work is done once, and bodies the fast encoder refuses still go out."""
+"""The compiled engine: per-operation work is done once, and bodies the fast encoder
+refuses still go out."""
 
 from __future__ import annotations
 
@@ -21,8 +22,8 @@ def test_handlers_are_not_introspected_per_request(
     assert created.status_code == 200
     poll = f"{RUNS}/{created.json()['id']}"
     assert client.get(poll, headers=KEY).status_code == 200  # the poll is now decorated
-    # connexion 3.3's own operations call decorate() (signature introspection, fresh
-    # parameter and response decorators) on every request; ours decorate once.
+    # connexion's operations call decorate() (signature introspection, fresh parameter
+    # and response decorators) on every request; the compiled engine never does.
     calls: list[object] = []
     original = BaseDecorator.decorate
 

@@ -41,3 +41,10 @@ def test_bad_values_are_refused_with_the_variable_named(env: dict[str, str]) -> 
     ((name, raw),) = env.items()
     with pytest.raises(SettingsError, match=f"^{name}={raw!r}"):
         Settings.from_env(env)
+
+
+def test_the_engine_is_compiled_unless_connexion_is_asked() -> None:
+    assert Settings().engine == "compiled"
+    assert Settings.from_env({"MOCKSERVER_ENGINE": "connexion"}).engine == "connexion"
+    with pytest.raises(SettingsError, match="^MOCKSERVER_ENGINE='flask'"):
+        Settings.from_env({"MOCKSERVER_ENGINE": "flask"})

@@ -1,8 +1,12 @@
-"""The golden corpus: today's HTTP answers of the mock, case by case (tests/wire_corpus.py).
+"""The golden corpus: connexion's HTTP answers, case by case (tests/wire_corpus.py).
 
+tests/golden/wire.json is recorded from the reference engine (`--engine connexion`, stock
+connexion); the compiled engine, the default, must answer every case as it does. The
+reference engine is played too, so the file cannot drift from what connexion answers.
 A mismatch names each differing case with what the golden file expects and what came back.
 If the change is intended, re-record with `python -m tests.wire_corpus --write` and review
-the diff of tests/golden/wire.json.
+the diff of tests/golden/wire.json. tests/test_engines.py compares the two engines on
+generated requests as well.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from mockserver.settings import EngineKind
 from tests import wire_corpus
 
 SHOWN = 600  # characters of each side shown per differing case
@@ -52,8 +57,9 @@ def _golden() -> list[dict[str, Any]]:
 
 
 @pytest.mark.timeout(60)
-def test_the_mock_answers_as_the_golden_corpus_says() -> None:
-    problems = differences(_golden(), wire_corpus.fresh_recording())
+@pytest.mark.parametrize("engine", ["compiled", "connexion"])
+def test_the_mock_answers_as_the_golden_corpus_says(engine: EngineKind) -> None:
+    problems = differences(_golden(), wire_corpus.fresh_recording(engine=engine))
     assert not problems, (
         f"{len(problems)} difference(s) from {wire_corpus.GOLDEN.name} "
         "(re-record with `python -m tests.wire_corpus --write` if intended):\n"

@@ -8,7 +8,9 @@ router, request validator and response checker, which the suite and the proxy sh
 and its handler's arguments. A call is one pass: route, injected faults, API key, parameters,
 body, handler, answer checked against its schema, one write. The answers are the ones
 connexion gave, case by case: tests/test_wire_golden.py replays a corpus recorded with
-connexion's path. The control API (/_mock) and Swagger UI stay connexion's.
+connexion's path, and tests/test_engines.py sends generated requests to both this and
+the reference engine (`--engine connexion`). The control API (/_mock) and Swagger UI
+stay connexion's.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """The mock's ASGI app: its lifespan, then the gate, then /v1 or the rest.
 
-/v1 is the compiled public API (public.py). Everything else (the control API under
-/_mock, the dashboard, Swagger UI) is a connexion app, built on the first request that
-needs it: a start that serves only /v1, as a client or a cold-start probe does, never
-imports connexion.
+/v1 is the compiled public API (public.py), or with `--engine connexion` the reference
+engine's front (mockserver/reference). Everything else (the control API under /_mock,
+the dashboard, Swagger UI) is a connexion app, built on the first request that needs it:
+a start that serves only /v1 on the compiled engine, as a client or a cold-start probe
+does, never imports connexion.
 """
 
 from __future__ import annotations

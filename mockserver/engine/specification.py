@@ -1,13 +1,8 @@
-"""connexion's spec validation, done once per spec instead of at every start.
+"""The served spec, parsed once per content, and the error a spec the mock cannot serve is.
 
-connexion validates a spec against the OpenAPI schema each time it builds a
-`Specification`: once per `add_api`, and again for Swagger UI's copy (`with_base_path`).
-That was a fifth of the start. Here a spec that passed is remembered by the SHA-256 of
-its content (and connexion's version): in this process, and as an empty file in the
-user's cache directory, so the test run that validated the bundled specs spares every
-later start; a changed spec has another digest and is validated again. The directory is
-`$XDG_CACHE_HOME/mockserver/valid-specs` (else `~/.cache/...`); if it cannot be written,
-specs are simply validated at each start, as connexion does.
+The parsed document is cached as JSON under the cache folder (`cache_root()`:
+`$XDG_CACHE_HOME/mockserver`, else `~/.cache/mockserver`); its validation as OpenAPI,
+remembered the same way, is mockserver/reference/validity.py's.
 """
 
 from __future__ import annotations

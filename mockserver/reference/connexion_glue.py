@@ -1,42 +1,38 @@
-"""Where we bend connexion: every private surface of it we rely on, in this one module.
+"""connexion, stock, through its documented extension points only.
 
-connexion is pinned exactly (`connexion==3.3.0`) because of what is here, and
-tests/test_connexion_canary.py names each surface, so an upgrade fails there by name:
-- MockApp: connexion's AsyncApp with each handler decorated once. connexion re-decorates
-  the handler on every call (`AsyncOperation.fn` builds a new `StarletteDecorator` whose
-  `decorate()` calls `inspect.signature` twice and builds fresh decorators); here it is
-  decorated once, and the request is still read from connexion's context per call, with
-  the body the request validator already decoded.
-- the validators (`validator_map`): connexion's validator classes with their private
-  `_parse` / `_validate` hooks replaced by validation.py's schema checks;
-- `key_handler`: the X-API-Key security handler with auth.py's check, and connexion's
-  per-request `inspect.signature` of it cached;
-- `remember_valid_specs`: connexion's private `Specification._validate_spec` run once
-  per distinct spec (specification.py remembers which passed).
-- `FastJsonifier`: connexion's jsonifier on orjson.
-This serves what connexion still serves: the control API (/_mock), the dashboard and
-Swagger UI, where routing, security, validation and error handling stay connexion's. The
-public API (/v1) is public.py's and imports none of it.
+Nothing here subclasses connexion's internals or calls its private functions, so any
+connexion 3 whose documented API holds will do (pyproject.toml takes a range):
+- `validator_map` (docs: Validation, "Custom validators"): request and response body
+  validators subclassing `AbstractRequestBodyValidator` / `AbstractResponseBodyValidator`
+  and overriding the `_parse` / `_validate` hooks the docs' example overrides, and a
+  `ParameterValidator` whose public `validate_request` reports every error. Each keeps
+  the constructor arguments it needs itself; all check with validation.py's schemas, so
+  connexion's 422s are word for word the compiled engine's.
+- security: the spec's apiKey scheme gets an `x-apikeyInfoFunc` (docs: Security) naming
+  `api_key_info`, which checks keys with auth.py's check of the app being called.
+- handlers: a `Resolver` onto the same handler objects the compiled engine calls. connexion
+  passes path and query parameters, `body` and `user` as keyword arguments; `receiving`
+  adds what it does not pass (header parameters, and the request's `asked`, read from the
+  documented `connexion.context`).
+- `FastJsonifier`: the documented `jsonifier` argument, on orjson.
+Errors are answered by errors.py through `add_error_handler`.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import AsyncGenerator, Callable, Iterable
+import copy
+import inspect
+import json
+from collections.abc import AsyncGenerator, Callable, Iterable, Mapping
+from contextvars import ContextVar
 from functools import partial
 from typing import Any
 
-import connexion
-from connexion.apps.abstract import AbstractApp
-from connexion.apps.asynchronous import AsyncApi, AsyncASGIApp, AsyncOperation
-from connexion.context import receive, scope
+from connexion import context
 from connexion.datastructures import MediaTypeDict
-from connexion.decorators import StarletteDecorator
 from connexion.exceptions import NonConformingResponseBody
 from connexion.jsonifier import Jsonifier
 from connexion.lifecycle import ConnexionRequest
-from connexion.operations import AbstractOperation
-from connexion.security import ApiKeySecurityHandler
 from connexion.validators import (
     AbstractRequestBodyValidator,
     AbstractResponseBodyValidator,
@@ -46,76 +42,20 @@ from connexion.validators import (
     TextResponseBodyValidator,
 )
 
+from apicontract.operations import METHODS
 from apicontract.problems import ErrorItem, ValidationProblem
+from apicontract.spec import inlined
+from mockserver.engine.asked import asked_of
 from mockserver.engine.auth import key_check
 from mockserver.engine.encoding import dumps
 from mockserver.engine.validation import (
-    PARSED_BODY,
     SchemaCache,
     conformance_errors,
     decode_answer,
     decode_body,
 )
 
-_NOTHING = object()
-_FORMS = (b"multipart/form-data", b"application/x-www-form-urlencoded")
-
-
-class _OnceDecorator(StarletteDecorator):  # type: ignore[misc]
-    def __call__(self, function: Callable[..., Any]) -> Callable[..., Any]:
-        decorated = self.decorate(function)
-
-        @functools.wraps(function)
-        async def wrapper(*args: Any, **kwargs: Any) -> Any:
-            request = self.framework.get_request(
-                uri_parser=self.uri_parser, scope=scope, receive=receive
-            )
-            parsed = scope.get("extensions", {}).get(PARSED_BODY, _NOTHING)
-            if parsed is not _NOTHING:
-                # Starlette's Request.json() answers from this cache: the body validator
-                # already decoded the body, the same way, so it is not decoded twice.
-                request._starlette_request._json = parsed
-            if not _form_posted(scope):
-                # connexion asks for the uploaded files on every call, which parses the
-                # form; only a form body has any (the mock's specs have none).
-                request._files = {}
-            return await decorated(request)
-
-        return wrapper
-
-
-def _form_posted(scope: Any) -> bool:
-    for key, value in scope["headers"]:
-        if key == b"content-type":
-            return bool(value.lower().startswith(_FORMS))
-    return False
-
-
-class _Operation(AsyncOperation):  # type: ignore[misc]
-    @functools.cached_property
-    def fn(self) -> Callable[..., Any]:
-        decorator = _OnceDecorator(pythonic_params=self.pythonic_params, jsonifier=self.jsonifier)
-        return decorator(self._fn)
-
-
-class _Api(AsyncApi):  # type: ignore[misc]
-    def make_operation(self, operation: AbstractOperation) -> AsyncOperation:
-        return _Operation.from_operation(
-            operation, pythonic_params=self.pythonic_params, jsonifier=self.jsonifier
-        )
-
-
-class _ASGIApp(AsyncASGIApp):  # type: ignore[misc]
-    api_cls = _Api
-
-
-class MockApp(connexion.AsyncApp):  # type: ignore[misc]
-    """An AsyncApp whose operations decorate their handler once."""
-
-    def __init__(self, import_name: str, **kwargs: Any) -> None:
-        # AsyncApp.__init__ only sets this attribute, then defers to AbstractApp.
-        self._middleware_app = _ASGIApp()
-        AbstractApp.__init__(self, import_name, **kwargs)
+Handler = Callable[..., Any]
 
 
 class FastJsonifier(Jsonifier):  # type: ignore[misc]
@@ -127,39 +67,150 @@ class FastJsonifier(Jsonifier):  # type: ignore[misc]
         return dumps(data).decode() + "\n"
 
 
+# --- handlers ----------------------------------------------------------------------
+
+
+def receiving(handler: Handler, operation: Mapping[str, Any], document: Any) -> Handler:
+    """`handler` as connexion calls it. connexion passes the path and query parameters,
+    `body` and `user` that the signature names; the header parameters the handler takes
+    (`Last-Event-ID` as `last_event_id`, as the compiled engine passes them) and `asked`
+    are added here from the request, so both engines call the handler alike."""
+    headers = {
+        _pythonic(p["name"]): p["name"]
+        for p in inlined(document, operation.get("parameters", []))
+        if p["in"] == "header"
+    }
+    signature = inspect.signature(handler)
+    added = {name for name in signature.parameters if name in headers or name == "asked"}
+    takes_body = "body" in signature.parameters
+    if not added and not takes_body:
+        return handler
+
+    async def call(**kwargs: Any) -> Any:
+        if "asked" in added:
+            kwargs["asked"] = asked_of(context.scope)
+        for arg, name in headers.items():
+            value = context.request.headers.get(name)
+            if arg in added and value is not None:
+                kwargs[arg] = value
+        if takes_body and isinstance(kwargs.get("body"), bytes):
+            kwargs["body"] = _json(kwargs["body"], context.request.headers.get("content-type"))
+        return await handler(**kwargs)
+
+    # connexion reads this signature (no __wrapped__: it would read the handler's) to
+    # choose what it passes: not what is added here.
+    call.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[p for name, p in signature.parameters.items() if name not in added]
+    )
+    call.__name__ = call.__qualname__ = getattr(handler, "__name__", "handler")
+    return call
+
+
+def _json(raw: bytes, content_type: str | None) -> Any:
+    """A body connexion hands over as bytes, read as the JSON its validator checked.
+
+    connexion validates a body without Content-Type as the operation's first media type
+    (docs: Validation) and a JSON type in any letter case, but hands the handler bytes
+    for both (its JSON test is case-sensitive). The compiled engine reads both as JSON.
+    """
+    charset = "utf-8"
+    for part in (content_type or "").split(";")[1:]:
+        if part.startswith("charset=") and len(part) > len("charset="):
+            charset = part[len("charset=") :]  # unstripped, as connexion's validator reads it
+    return json.loads(raw.decode(charset)) if raw else None
+
+
+def handlers_of(document: Any, handlers: Mapping[str, Handler]) -> dict[str, Handler]:
+    """Every operation's handler, as `receiving` hands it to connexion, by operationId."""
+    found: dict[str, Handler] = {}
+    for item in document["paths"].values():
+        for method in METHODS:
+            operation = item.get(method)
+            if operation is not None and operation.get("operationId") in handlers:
+                name = operation["operationId"]
+                found[name] = receiving(handlers[name], operation, document)
+    return found
+
+
+def _pythonic(name: str) -> str:
+    return name.replace("-", "_").lower()
+
+
+# --- security ------------------------------------------------------------------------
+
+KEY_INFO = f"{__name__}.api_key_info"
+# The key check of the app serving the request (the apps of one process may differ).
+_key_check: ContextVar[Callable[..., dict[str, str] | None]] = ContextVar("key_check")
+
+
+def api_key_info(apikey: str, required_scopes: Any = None) -> dict[str, str] | None:
+    """connexion's `x-apikeyInfoFunc`: the token info of an accepted key, None otherwise."""
+    return _key_check.get()(apikey, required_scopes)
+
+
+def with_key_info(document: dict[str, Any]) -> dict[str, Any]:
+    """A copy of `document` whose apiKey schemes name `api_key_info` (docs: Security)."""
+    copied = copy.deepcopy(document)
+    schemes = copied.get("components", {}).get("securitySchemes", {})
+    for scheme in schemes.values():
+        if scheme.get("type") == "apiKey":
+            scheme["x-apikeyInfoFunc"] = KEY_INFO
+    return copied
+
+
+class Keyed:
+    """An ASGI app calling `app` with `allowed` as the keys `api_key_info` accepts."""
+
+    def __init__(self, app: Any, allowed: tuple[str, ...]) -> None:
+        self.app = app
+        self.check = key_check(allowed)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        _key_check.set(self.check)
+        await self.app(scope, receive, send)
+
+
 # --- validators ------------------------------------------------------------------
 
 
 class JSONBodyValidator(AbstractRequestBodyValidator):  # type: ignore[misc]
-    def __init__(self, *, cache: SchemaCache, max_depth: int = 32, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._cache = cache
-        self._max_depth = max_depth
+    def __init__(
+        self,
+        *,
+        schema: dict[str, Any],
+        required: bool = False,
+        encoding: str,
+        cache: SchemaCache,
+        max_depth: int = 32,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(schema=schema, required=required, encoding=encoding, **kwargs)
+        self.schema, self.required, self.encoding = schema, required, encoding
+        self.cache, self.max_depth = cache, max_depth
 
     async def _parse(self, stream: AsyncGenerator[bytes, None], scope: Any) -> Any:
         raw = b"".join([chunk async for chunk in stream])
         if not raw:
             return None
-        body = decode_body(raw, self._encoding, self._max_depth)
-        # The handler reads this one (MockApp above) instead of decoding the body again.
-        scope.setdefault("extensions", {})[PARSED_BODY] = body
-        return body
+        return decode_body(raw, self.encoding, self.max_depth)
 
     def _validate(self, body: Any) -> dict[str, Any] | None:
         if body is None:
-            if not self._required:
+            if not self.required:
                 return None  # an optional body may be left out: `curl -X POST /_mock/reset`
             raise ValidationProblem([ErrorItem(["body"], "Field required", "missing")])
-        errors = self._cache.errors(["body"], self._schema, body)
+        errors = self.cache.errors(["body"], self.schema, body)
         if errors:
             raise ValidationProblem(errors)
         return None
 
 
 class AllErrorsParameterValidator(ParameterValidator):  # type: ignore[misc]
+    """Every parameter error at once (connexion's stops at the first)."""
+
     def __init__(self, *args: Any, cache: SchemaCache, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._cache = cache
+        self.cache = cache
 
     def validate_request(self, request: ConnexionRequest) -> None:
         errors: list[ErrorItem] = []
@@ -183,36 +234,38 @@ class AllErrorsParameterValidator(ParameterValidator):  # type: ignore[misc]
                 # connexion lists path-level parameters once per merge; check each once.
                 if (where, param["name"]) not in seen:
                     seen.add((where, param["name"]))
-                    errors.extend(self._errors(where, param, read(param)))
+                    errors.extend(self.errors_of(where, param, read(param)))
         if errors:
             raise ValidationProblem(errors)
 
-    def _errors(self, where: str, param: dict[str, Any], value: Any) -> Iterable[ErrorItem]:
+    def errors_of(self, where: str, param: dict[str, Any], value: Any) -> Iterable[ErrorItem]:
         if value is None:
             if param.get("required"):
                 return [ErrorItem([where, param["name"]], "Field required", "missing")]
             return []
         if "schema" not in param:
             return []
-        return self._cache.errors([where, param["name"]], param["schema"], value)
+        return self.cache.errors([where, param["name"]], param["schema"], value)
 
 
 class JSONResponseValidator(AbstractResponseBodyValidator):  # type: ignore[misc]
-    def __init__(self, *args: Any, cache: SchemaCache, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._cache = cache
+    def __init__(
+        self, scope: Any, *, schema: dict[str, Any], encoding: str, cache: SchemaCache, **kw: Any
+    ) -> None:
+        super().__init__(scope, schema=schema, encoding=encoding, **kw)
+        self.schema, self.encoding, self.cache = schema, encoding, cache
 
     def _parse(self, stream: Iterable[bytes]) -> Any:
         raw = b"".join(stream)
         if not raw:
             return None
         try:
-            return decode_answer(raw, self._encoding)
+            return decode_answer(raw, self.encoding)
         except ValueError as exc:
             raise NonConformingResponseBody(f"Response body is not JSON: {exc}") from exc
 
     def _validate(self, body: Any) -> dict[str, Any] | None:
-        problem = conformance_errors(self._cache, self._schema, body)
+        problem = conformance_errors(self.cache, self.schema, body)
         if problem is not None:
             raise NonConformingResponseBody(problem)
         return None
@@ -238,20 +291,3 @@ def validator_map(max_depth: int) -> dict[str, Any]:
             }
         ),
     }
-
-
-# --- security ----------------------------------------------------------------------
-
-
-def key_handler(allowed: tuple[str, ...]) -> type[ApiKeySecurityHandler]:
-    """A connexion security handler accepting `allowed` keys (any non-empty key if none)."""
-    check = key_check(allowed)
-
-    class KeyHandler(ApiKeySecurityHandler):  # type: ignore[misc]
-        # connexion asks inspect.signature of `check` twice per request; the answer is fixed.
-        _accepts_kwarg = staticmethod(functools.cache(ApiKeySecurityHandler._accepts_kwarg))
-
-        def _resolve_func(self, security_scheme: dict[str, Any]) -> Callable[..., Any]:
-            return check
-
-    return KeyHandler
