@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
-
-# starlette 1.x warns on every `import connexion` (connexion imports its test client);
-# it says nothing a user of the mock can act on.
-warnings.filterwarnings("ignore", message=r".*starlette\.testclient.*")
 
 __all__ = ["Mock", "Settings", "create_app"]
 

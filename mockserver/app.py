@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
 from apicontract import spec
-from mockserver import deferred
 from mockserver.api import events, platform, runs, webhooks, workflows
 from mockserver.core import lifecycle
 from mockserver.core.clock import SimClock
@@ -91,7 +91,10 @@ def _connexion_app(state: MockState, public: dict[str, Handler]) -> Any:
     """Both specs on stock connexion: the public API (all of it with `--engine
     connexion`; else for Swagger UI and its /openapi.json, the gate sending /v1 to the
     compiled engine), the control API, the dashboard and Swagger UI."""
-    deferred.install()  # before connexion is imported: what it imports but never uses
+    with warnings.catch_warnings():
+        # starlette 1.x warns when connexion imports its test client; nothing to act on.
+        warnings.filterwarnings("ignore", message=r".*starlette\.testclient.*")
+        import connexion  # noqa: F401
     from connexion import AsyncApp
     from connexion.options import SwaggerUIOptions
     from connexion.resolver import Resolver

@@ -2,15 +2,12 @@
 
 The house imports from connexion's documented modules only, never a private name, and
 its subclasses of connexion's classes override only the hooks the docs show overriding
-(the validators' `_parse` / `_validate`, docs: Validation, "Custom validators"). What is
-left is deferred.py's reliance on how connexion imports its test client (a start-up
-saving, checked here so a connexion that changes it fails by name).
+(the validators' `_parse` / `_validate`, docs: Validation, "Custom validators").
 """
 
 from __future__ import annotations
 
 import ast
-import inspect
 from pathlib import Path
 
 import pytest
@@ -102,10 +99,3 @@ def test_the_check_sees_a_private_override(tmp_path: Path) -> None:
     fake.write_text("from connexion.apps.asynchronous import AsyncApi\n")
     with pytest.raises(AssertionError, match="from connexion.apps.asynchronous"):
         test_only_documented_connexion_modules_and_public_names(fake)
-
-
-def test_connexion_imports_its_test_client_by_name() -> None:
-    # mockserver/deferred.py stands in for starlette.testclient while connexion imports.
-    import connexion.apps.abstract as abstract
-
-    assert "from starlette.testclient import TestClient" in inspect.getsource(abstract)
