@@ -229,7 +229,6 @@ def serve(settings: Settings) -> int:
         return 2
 
     from mockserver.app import create_app
-    from mockserver.engine.wire import OneWriteProtocol
 
     try:
         app = create_app(settings)  # also checks the workflows file before any worker starts
@@ -259,7 +258,7 @@ def serve(settings: Settings) -> int:
             port=settings.port,
             workers=settings.workers,
             log_level="warning",
-            http=OneWriteProtocol,
+            http="httptools",
             ws="none",  # no websocket route: spare importing a websocket protocol
             timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
         )
@@ -269,7 +268,7 @@ def serve(settings: Settings) -> int:
         host=settings.host,
         port=settings.port,
         log_level="warning",
-        http=OneWriteProtocol,
+        http="httptools",
         ws="none",
         timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
     )

@@ -20,7 +20,6 @@ from apicontract.spec import Spec
 from mockserver import Settings
 from mockserver.app import CONTROL_SPEC
 from mockserver.engine import specification
-from mockserver.engine.wire import _HeadWithBody
 from mockserver.reference import validity
 
 DEFERRED_CHECK = """
@@ -142,49 +141,6 @@ def test_a_spec_is_validated_once_and_a_changed_one_again(
     with pytest.raises(specification.SpecError, match="a.yaml: not a valid OpenAPI document"):
         validity.check(Spec(tmp_path / "a.yaml", changed))
     assert len(fresh_cache) == 2
-
-
-class _Transport:
-    def __init__(self) -> None:
-        self.writes: list[bytes] = []
-        self.closed = False
-
-    def write(self, data: bytes) -> None:
-        self.writes.append(data)
-
-    def is_closing(self) -> bool:
-        return self.closed
-
-    def close(self) -> None:
-        self.closed = True
-
-    def get_write_buffer_size(self) -> int:
-        return 0
-
-
-def test_an_answers_head_goes_out_with_its_body() -> None:
-    async def scenario() -> list[list[bytes]]:
-        seen = []
-        raw = _Transport()
-        wire = _HeadWithBody(raw, asyncio.get_running_loop())  # type: ignore[arg-type]
-        wire.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n")
-        seen.append(list(raw.writes))  # held
-        wire.write(b"{}")
-        seen.append(list(raw.writes))  # one write: head and body
-        wire.write(b"HTTP/1.1 204 No Content\r\n\r\n")  # a head no body follows
-        await asyncio.sleep(0)
-        seen.append(list(raw.writes))  # out after one pass of the loop
-        wire.write(b"HTTP/1.1 200 OK\r\n\r\n")
-        wire.close()
-        seen.append(list(raw.writes))  # closing sends what is held first
-        assert wire.get_write_buffer_size() == 0  # the rest is the transport's
-        return seen
-
-    held, joined, alone, closed = asyncio.run(scenario())
-    assert held == []
-    assert joined == [b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}"]
-    assert alone[-1] == b"HTTP/1.1 204 No Content\r\n\r\n"
-    assert closed[-1] == b"HTTP/1.1 200 OK\r\n\r\n"
 
 
 def test_v1_is_served_while_connexion_is_being_built() -> None:
