@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from apicontract.problems import ErrorItem, ValidationProblem
 from mockserver.api.change import change_run
-from mockserver.core import render
+from mockserver.core import creation, render
 from mockserver.core.cassette import Cassette
 from mockserver.core.clock import Reading
 from mockserver.core.ids import workspace_of
 from mockserver.core.models import Run
-from mockserver.core.planning import plan, select_nodes
 from mockserver.core.webhook_policy import webhook_allowed
 from mockserver.core.workflows import Workflow
 from mockserver.engine.asked import Asked
@@ -20,8 +18,6 @@ from mockserver.engine.journal import journal_entry
 from mockserver.engine.problems import ApiError
 from mockserver.state import MockState
 
-# Prefer tokens a replay overrides: the recording decides how the run goes.
-SCENARIO_TOKENS = {"outcome", "duration", "queue_delay", "node_duration", "fail_at", "pause_at"}
 Response = tuple[dict[str, Any], int, dict[str, str]] | dict[str, Any]
 
 
@@ -80,49 +76,27 @@ class Runs:
             msg = "Webhook host is not allowed by this mock (--webhook-allow)"
             raise ValidationProblem([ErrorItem(["body", "callback_url"], msg, "value_error")])
         now = await self._make_room(workspace)
-        node_ids = body.get("node_ids")
-        selected, unknown = select_nodes(workflow, node_ids, body.get("single_node_id"))
-        if unknown:
-            # Schema-valid but naming nothing that exists: "not found", like a run id.
-            names = ", ".join(repr(node) for node in unknown)
-            raise ApiError(404, f"Unknown node id {names} in workflow {workflow_id}")
-        prefs = asked.prefer
-        wanted = prefs.scenario
-        # A Prefer naming a node this run does not execute is not honoured (RFC 7240).
-        for key in ("fail_at", "pause_at"):
-            node = getattr(wanted, key)
-            if node is not None and node not in selected:
-                wanted = replace(wanted, **{key: None})
-                if key == "fail_at" and "outcome=failed" not in prefs.applied:
-                    wanted = replace(wanted, outcome=None)  # the failure was only implied
-                prefs = replace(
-                    prefs, applied=tuple(a for a in prefs.applied if not a.startswith(key))
-                )
-        scenario = wanted.over(workflow.scenario_for(body)).over(state.default_scenario)
-        recorded = self._cassette.match(workflow_id, body["input"], prefs.replay)
-        if recorded is not None:  # the recorded run, on this mock's clock
-            scenario = recorded.scenario(tuple(selected)).over(scenario)
-            kept = tuple(a for a in prefs.applied if a.partition("=")[0] not in SCENARIO_TOKENS)
-            prefs = replace(prefs, applied=(*kept, f"replay={recorded.name}"))
-        timeline = plan(workflow, selected, created_at=now, scenario=scenario)
+        try:
+            decided = creation.decide(
+                workflow_id, workflow, body, asked.prefer, state.default_scenario, self._cassette
+            )
+        except creation.UnknownNodes as exc:
+            raise ApiError(404, f"Unknown node id {exc} in workflow {workflow_id}") from exc
         run = await state.runs.add(
-            Run(
-                id=await state.backend.ids.new(workspace),
-                workspace=workspace,
-                workflow_id=workflow_id,
-                input=body["input"],
-                timeline=timeline,
-                node_ids=tuple(node_ids) if node_ids is not None else None,
-                single_node_id=body.get("single_node_id"),
-                workflow_version_id=body.get("workflow_version_id"),
-                callback_url=body.get("callback_url"),
-                faults=prefs.faults,
-                recorded_output=recorded.output if recorded is not None else None,
+            creation.new_run(
+                await state.backend.ids.new(workspace),
+                workspace,
+                workflow_id,
+                workflow,
+                body,
+                decided,
+                now,
             )
         )
         if run.callback_url:  # stored as expected by the outbox along with the run
             state.changes.notify()  # the webhook dispatcher learns of the new run
-        headers = {"Preference-Applied": ", ".join(prefs.applied)} if prefs.applied else {}
+        applied = decided.prefs.applied
+        headers = {"Preference-Applied": ", ".join(applied)} if applied else {}
         return run, now, headers
 
     def _view(
