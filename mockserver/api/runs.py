@@ -16,9 +16,10 @@ from mockserver.core.workflows import Workflow
 from mockserver.engine.asked import Asked
 from mockserver.engine.journal import journal_entry
 from mockserver.engine.problems import ApiError
+from mockserver.engine.reply import Reply
 from mockserver.state import MockState
 
-Response = tuple[dict[str, Any], int, dict[str, str]] | dict[str, Any]
+Response = Reply | dict[str, Any]
 
 
 class Runs:
@@ -111,7 +112,7 @@ class Runs:
         self, workflow_id: str, body: dict[str, Any], user: str, asked: Asked
     ) -> Response:
         run, now, headers = await self._create(workflow_id, body, user, asked)
-        return self._view(run, now), 200, headers
+        return Reply(self._view(run, now), headers=headers)
 
     async def create_sync(
         self,
@@ -135,7 +136,7 @@ class Runs:
             due = run.timeline.next_moment_after(now)
             await state.changes.wait(clock.real_delay(min(due or deadline, deadline) - now))
         view = self._view(run, now, output_only=output_only, use_output_ids=use_output_ids)
-        return view, 200, headers
+        return Reply(view, headers=headers)
 
     async def poll(
         self,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 
 from mockserver.engine.limits import Refusal
+from mockserver.engine.reply import Reply
 
 # Readiness probes need no secret; nor does the dashboard's page and its two files, which
 # hold no data (a browser navigating cannot send a header; the page's calls carry it).
@@ -28,4 +29,4 @@ class AdminGuard:
             given = given or bearer[7:].strip()
         if hmac.compare_digest(given.encode(), self.token):
             return None
-        return 401, {"detail": "Control API: missing or wrong X-Admin-Token"}, {}
+        return Reply({"detail": "Control API: missing or wrong X-Admin-Token"}, 401)

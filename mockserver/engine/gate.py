@@ -18,12 +18,13 @@ from starlette.types import Receive, Scope, Send
 
 from apicontract.router import Routes
 from mockserver.engine.admin import AdminGuard
-from mockserver.engine.asgi import WORKER_HEADER, send_json
+from mockserver.engine.asgi import WORKER_HEADER
 from mockserver.engine.asked import asked_of
 from mockserver.engine.journal import journal_entry
 from mockserver.engine.landing import Landing
 from mockserver.engine.limits import Refusal, RequestLimits
 from mockserver.engine.methods import MethodGuard
+from mockserver.engine.reply import send_reply
 from mockserver.state import MockState
 
 PUBLIC = "/v1/"
@@ -120,8 +121,7 @@ class Gate:
                 inner = self.public if scope["path"].startswith(PUBLIC) else self.landing
                 await inner(scope, replayed, send)
                 return
-        status, body, extra = refusal
-        await send_json(send, status, body, extra)
+        await send_reply(send, refusal)
 
 
 def _add_vary_origin(headers: list[tuple[bytes, bytes]]) -> None:

@@ -12,6 +12,7 @@ import asyncio
 from mockserver.core.faults import FaultBook, Faults
 from mockserver.engine.asked import Asked
 from mockserver.engine.problems import Answer
+from mockserver.engine.reply import Reply
 from mockserver.state import MockState
 
 
@@ -32,4 +33,4 @@ async def injected_fault(state: MockState, asked: Asked, operation: str) -> Answ
         return None
     retry_after = faults.retry_after_s if faults.retry_after_s is not None else 1
     detail = {"detail": f"Injected fault: {status} (mock fault injection)"}
-    return status, detail, {"Retry-After": str(retry_after)}
+    return Reply(detail, status, {"Retry-After": str(retry_after)})

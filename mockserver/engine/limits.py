@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-Refusal = tuple[int, dict[str, str], dict[str, str]]  # status, body, headers
+from mockserver.engine.reply import Reply
+
+Refusal = Reply  # an answer given before the request reaches the API
 
 
 class RequestLimits:
@@ -25,7 +27,7 @@ class RequestLimits:
             if key == b"content-length":
                 declared = value
         if size > self.max_headers:
-            return 431, {"detail": f"Request headers exceed {self.max_headers} bytes"}, {}
+            return Reply({"detail": f"Request headers exceed {self.max_headers} bytes"}, 431)
         if declared is not None and declared.isdigit() and int(declared) > self.max_body:
             return self.too_large()
         return None
@@ -54,4 +56,4 @@ class RequestLimits:
         return replayed
 
     def too_large(self) -> Refusal:
-        return 413, {"detail": f"Request body exceeds {self.max_body} bytes"}, {}
+        return Reply({"detail": f"Request body exceeds {self.max_body} bytes"}, 413)

@@ -14,6 +14,7 @@ from starlette.types import Scope
 
 from apicontract.router import Routes, route_of
 from mockserver.engine.limits import Refusal
+from mockserver.engine.reply import Reply
 
 
 class MethodGuard:
@@ -30,4 +31,4 @@ class MethodGuard:
             return None
         allowed = sorted(by_method)
         detail = f"Method {method} not allowed; use {', '.join(allowed)}"
-        return 405, {"detail": detail}, {"Allow": ", ".join(allowed)}
+        return Reply({"detail": detail}, 405, {"Allow": ", ".join(allowed)})

@@ -8,14 +8,14 @@ exception handling for the control API.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 # The error items and their 422 come from the contract core, which the suite shares.
 from apicontract.problems import ValidationProblem
+from mockserver.engine.reply import Reply
 
 logger = logging.getLogger("mockserver")
 
-Answer = tuple[int, Any, dict[str, str]]
+Answer = Reply  # an error's documented answer
 
 # The two 401s, in the words both request paths answer with.
 MISSING_KEY = "Missing X-API-Key header"
@@ -33,25 +33,25 @@ class ApiError(Exception):
 
 
 def validation_answer(exc: ValidationProblem) -> Answer:
-    return 422, {"detail": [e.as_json() for e in exc.errors]}, {}
+    return Reply({"detail": [e.as_json() for e in exc.errors]}, 422)
 
 
 def api_error_answer(exc: ApiError) -> Answer:
-    return exc.status, {"detail": exc.detail}, dict(exc.headers)
+    return Reply({"detail": exc.detail}, exc.status, dict(exc.headers))
 
 
 def nonconforming_answer(detail: str) -> Answer:
     logger.error("response does not conform to openapi.yaml: %s", detail)
-    return 500, {"detail": f"Mock bug: {detail}"}, {}
+    return Reply({"detail": f"Mock bug: {detail}"}, 500)
 
 
 def unavailable_answer(exc: Exception) -> Answer:
     # The state store (Redis) is down: nobody's mistake, 503 as the spec declares.
     logger.warning("state backend unavailable: %s", exc)
     detail = "The mock's state store is unavailable; retry later"
-    return 503, {"detail": detail}, {"Retry-After": "1"}
+    return Reply({"detail": detail}, 503, {"Retry-After": "1"})
 
 
 def unexpected_answer(exc: BaseException) -> Answer:
     logger.exception("unexpected error", exc_info=exc)
-    return 500, {"detail": "Internal mock error (see the server log)"}, {}
+    return Reply({"detail": "Internal mock error (see the server log)"}, 500)

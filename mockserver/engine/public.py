@@ -34,6 +34,7 @@ from mockserver.engine.auth import key_check
 from mockserver.engine.encoding import dumps
 from mockserver.engine.injection import injected_fault
 from mockserver.engine.problems import ApiError
+from mockserver.engine.reply import Reply, send_reply
 from mockserver.engine.specification import SpecError
 from mockserver.state import MockState
 
@@ -112,7 +113,7 @@ class PublicApi:
         try:
             fault = await injected_fault(self.state, asked, endpoint.id)
             if fault is not None:
-                await send_json(send, *fault)
+                await send_reply(send, fault)
                 return
             kwargs = self._arguments(endpoint, scope, path_params, asked)
             if endpoint.operation.body is not None:
@@ -121,13 +122,13 @@ class PublicApi:
                     kwargs["body"] = body
             result = await endpoint.handler(**kwargs)
         except ValidationProblem as exc:
-            await send_json(send, *problems.validation_answer(exc))
+            await send_reply(send, problems.validation_answer(exc))
             return
         except ApiError as exc:
-            await send_json(send, *problems.api_error_answer(exc))
+            await send_reply(send, problems.api_error_answer(exc))
             return
         except Exception as exc:
-            await send_json(send, *self._failure(exc))
+            await send_reply(send, self._failure(exc))
             return
         await self._send_result(endpoint, result, scope, receive, send)
 
@@ -220,7 +221,7 @@ class PublicApi:
     async def _send_result(
         self, endpoint: Endpoint, result: Any, scope: Any, receive: Any, send: Any
     ) -> None:
-        if not isinstance(result, dict | list | tuple):
+        if not isinstance(result, dict | list | Reply):
             # A streaming response (the events call): an ASGI app of its own.
             media = getattr(result, "media_type", None)
             documented = endpoint.operation.answer_for(getattr(result, "status_code", 200))
@@ -230,17 +231,17 @@ class PublicApi:
                 and documented.media
                 and media not in documented.media
             ):
-                await send_json(
-                    send, *problems.nonconforming_answer(f"Invalid Response Content-type ({media})")
-                )
+                wrong = f"Invalid Response Content-type ({media})"
+                await send_reply(send, problems.nonconforming_answer(wrong))
                 return
             await result(scope, receive, send)
             return
-        body, status, extra = (*result, {})[:3] if isinstance(result, tuple) else (result, 200, {})
+        reply = result if isinstance(result, Reply) else Reply(result)
+        body, status, extra = reply.body, reply.status, reply.headers
         if self.validate_responses:
             problem = self._nonconformity(endpoint, status, body, extra)
             if problem is not None:
-                await send_json(send, *problems.nonconforming_answer(problem))
+                await send_reply(send, problems.nonconforming_answer(problem))
                 return
         raw = dumps(body) + b"\n"
         headers = [

@@ -48,6 +48,7 @@ from apicontract.spec import inlined
 from mockserver.engine.asked import asked_of
 from mockserver.engine.auth import key_check
 from mockserver.engine.encoding import dumps
+from mockserver.engine.reply import Reply
 from mockserver.engine.validation import (
     SchemaCache,
     conformance_errors,
@@ -83,8 +84,6 @@ def receiving(handler: Handler, operation: Mapping[str, Any], document: Any) -> 
     signature = inspect.signature(handler)
     added = {name for name in signature.parameters if name in headers or name == "asked"}
     takes_body = "body" in signature.parameters
-    if not added and not takes_body:
-        return handler
 
     async def call(**kwargs: Any) -> Any:
         if "asked" in added:
@@ -95,7 +94,9 @@ def receiving(handler: Handler, operation: Mapping[str, Any], document: Any) -> 
                 kwargs[arg] = value
         if takes_body and isinstance(kwargs.get("body"), bytes):
             kwargs["body"] = _json(kwargs["body"], context.request.headers.get("content-type"))
-        return await handler(**kwargs)
+        result = await handler(**kwargs)
+        # A Reply is connexion's (body, status, headers).
+        return result.as_connexion() if isinstance(result, Reply) else result
 
     # connexion reads this signature (no __wrapped__: it would read the handler's) to
     # choose what it passes: not what is added here.

@@ -37,8 +37,7 @@ def json_response(
 
 
 def _answered(answer: problems.Answer) -> ConnexionResponse:
-    status, body, headers = answer
-    return json_response(status, body, headers)
+    return json_response(answer.status, answer.body, dict(answer.headers))
 
 
 def _validation(_: ConnexionRequest, exc: Exception) -> ConnexionResponse:

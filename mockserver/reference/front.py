@@ -18,9 +18,9 @@ from typing import Any
 from apicontract.operations import METHODS
 from apicontract.router import Routes, route_of
 from mockserver.engine import problems
-from mockserver.engine.asgi import send_json
 from mockserver.engine.asked import asked_of
 from mockserver.engine.injection import injected_fault
+from mockserver.engine.reply import send_reply
 from mockserver.engine.specification import SpecError
 from mockserver.state import MockState
 
@@ -59,10 +59,10 @@ class ReferenceFront:
             try:
                 fault = await injected_fault(self.state, asked_of(scope), operation.id)
             except self.unavailable as exc:
-                await send_json(send, *problems.unavailable_answer(exc))
+                await send_reply(send, problems.unavailable_answer(exc))
                 return
             if fault is not None:
-                await send_json(send, *fault)
+                await send_reply(send, fault)
                 return
             if not operation.has_body:
                 headers = [(k, v) for k, v in scope["headers"] if k != b"content-type"]
