@@ -109,13 +109,36 @@ def test_the_mock_refuses_a_spec_whose_transitions_differ(tmp_path: Path) -> Non
         create_app(Settings(spec_path=changed))
 
 
-def test_the_mock_refuses_a_spec_with_an_operation_it_cannot_serve(tmp_path: Path) -> None:
+def test_a_renamed_operation_keeps_its_behaviour_and_a_new_one_answers_its_example(
+    tmp_path: Path,
+) -> None:
+    """Behaviours are bound by method and path template: a regenerated document with other
+    operationIds keeps them; an operation nobody wrote a handler for answers its example."""
     document = yaml.safe_load(SPEC_PATH.read_text())
     document["paths"]["/v1/nodes"]["get"]["operationId"] = "listGadgets"
+    listed = {"items": [{"id": "w1"}], "total": 1}
+    document["paths"]["/v1/workflows"] = {
+        "get": {
+            "operationId": "list_workflows",
+            "responses": {
+                "200": {
+                    "description": "the workflows",
+                    "content": {"application/json": {"example": listed}},
+                }
+            },
+        }
+    }
     changed = tmp_path / "openapi.yaml"
     changed.write_text(yaml.safe_dump(document))
-    with pytest.raises(ValueError, match="no handler for operation listGadgets"):
-        create_app(Settings(spec_path=changed))
+    key = {"X-API-Key": "k"}
+    renamed = create_app(Settings(spec_path=changed)).test_client()
+    bundled = create_app(Settings()).test_client()
+    assert (
+        renamed.get("/v1/nodes", headers=key).json() == bundled.get("/v1/nodes", headers=key).json()
+    )
+    answer = renamed.get("/v1/workflows", headers=key)
+    assert (answer.status_code, answer.json()) == (200, listed)
+    assert renamed.get("/v1/workflows").status_code == 401
 
 
 def test_both_create_calls_declare_the_webhook_inline() -> None:

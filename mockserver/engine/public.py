@@ -24,15 +24,14 @@ from apicontract.problems import ValidationProblem
 from apicontract.requests import RequestValidator, media_type
 from apicontract.responses import ResponseChecker
 from apicontract.router import Routes, by_template, route_of
-from apicontract.spec import Spec
 from mockserver.engine import problems
 from mockserver.engine.asgi import header, send_json
 from mockserver.engine.asked import Asked, asked_of
 from mockserver.engine.auth import key_check
 from mockserver.engine.encoding import dumps
+from mockserver.engine.generic import GenericAnswers
 from mockserver.engine.injection import injected_fault
 from mockserver.engine.problems import ApiError
-from mockserver.engine.specification import SpecError
 from mockserver.state import MockState
 
 Handler = Callable[..., Any]
@@ -57,7 +56,12 @@ class Endpoint:
             (s for alternative in operation.security for s in alternative if s.kind == "apiKey"),
             None,
         )
-        self.secured = bool(operation.security)
+        # Without an API key: an HTTP credential (bearer, basic; OAuth2 sends a bearer).
+        self.http = None
+        if self.key is None:
+            self.http = next((s for a in operation.security for s in a), None)
+        # An empty alternative (`- {}`) makes the credential optional.
+        self.secured = bool(operation.security) and all(operation.security)
         self.handler = handler
         signature = inspect.signature(handler).parameters
         self.accepts = frozenset(signature)
@@ -67,11 +71,27 @@ class Endpoint:
         return self.takes_all or arg in self.accepts
 
 
-def _handler(handlers: Mapping[str, Handler], operation: Operation, spec: Spec) -> Handler:
-    found = handlers.get(operation.id)
-    if found is None:
-        raise SpecError(f"{spec.path}: the mock has no handler for operation {operation.id}")
-    return found
+def _handler(
+    handlers: Mapping[str, Handler], operation: Operation, answers: GenericAnswers
+) -> Handler:
+    """The operation's handler, bound by method and path template (a regenerated document
+    keeps it) or by operationId; else the generic answer."""
+    found = handlers.get(f"{operation.method} {operation.template}") or handlers.get(operation.id)
+    return found if found is not None else _generic(operation, answers)
+
+
+def _generic(operation: Operation, answers: GenericAnswers) -> Handler:
+    async def answer(**kwargs: Any) -> Any:
+        asked: Asked = kwargs["asked"]
+        values = {p.name: kwargs.get(_pythonic(p.name)) for p in operation.parameters}
+        body = kwargs.get("body")
+        hints = {**body, **values} if isinstance(body, dict) else values
+        status = answers.status_for(operation, asked.prefer)
+        return answers.answer(
+            operation, status, asked.prefer, hints, dumps([values, body]).decode()
+        )
+
+    return answer
 
 
 def _pythonic(name: str) -> str:
@@ -81,7 +101,12 @@ def _pythonic(name: str) -> str:
 class PublicApi:
     """The ASGI app of /v1: every operation of the served spec, compiled."""
 
-    def __init__(self, state: MockState, handlers: Mapping[str, Handler]) -> None:
+    def __init__(
+        self,
+        state: MockState,
+        handlers: Mapping[str, Handler],
+        answers: GenericAnswers | None = None,
+    ) -> None:
         settings = state.settings
         self.state = state
         self.validator = RequestValidator(state.spec, max_depth=settings.max_json_depth)
@@ -90,13 +115,19 @@ class PublicApi:
         self.validate_responses = settings.validate_responses
         self.unavailable = state.backend.unavailable
         shapes = self.validator.shapes
+        operations = operations_of(state.spec)
+        answers = answers or GenericAnswers(state.spec.raw, self.checker, settings.seed)
         self.routes = Routes(
             {
                 template: {
-                    method: Endpoint(operation, _handler(handlers, operation, state.spec), shapes)
+                    method: Endpoint(
+                        operation,
+                        _handler(handlers, operation, answers),
+                        shapes,
+                    )
                     for method, operation in by_method.items()
                 }
-                for template, by_method in by_template(operations_of(state.spec)).items()
+                for template, by_method in by_template(operations).items()
             }
         )
 
@@ -183,7 +214,14 @@ class PublicApi:
         return kwargs
 
     def _user(self, endpoint: Endpoint, headers: Mapping[str, str], scope: Any) -> str:
-        """The caller, from the API key the operation's security scheme names."""
+        """The caller, from the API key the operation's security scheme names, or from
+        its HTTP credential (any non-empty one is accepted)."""
+        if endpoint.http is not None:
+            kind = endpoint.http.scheme or "bearer"
+            given, _, credential = (headers.get("authorization") or "").partition(" ")
+            if given.lower() != kind or not credential.strip():
+                raise ApiError(401, f"Missing {kind.capitalize()} credential in Authorization")
+            return credential.strip()
         scheme = endpoint.key
         if scheme is None or scheme.where == "header":
             key = headers.get(scheme.name.lower() if scheme else "x-api-key")
