@@ -21,7 +21,7 @@ from mockserver.core.ids import workspace_of
 from mockserver.core.samples import Unsatisfiable
 from mockserver.engine.asked import Asked
 from mockserver.engine.encoding import dumps
-from mockserver.engine.generic import GenericAnswers, Result, first_success
+from mockserver.engine.generic import DocumentHandler, GenericAnswers, Result, first_success
 from mockserver.storage.protocols import ResourceStore
 
 # Query parameters read as a page size when the list operation declares one.
@@ -82,11 +82,7 @@ class Resources:
 
     def handler(self, operation: Operation, role: Role) -> Any:
         """The operation's handler: keyword arguments as every handler gets them."""
-
-        async def handle(**kwargs: Any) -> Result:
-            return await self._serve(operation, role, kwargs)
-
-        return handle
+        return DocumentHandler(lambda kwargs: self._serve(operation, role, kwargs))
 
     async def _serve(self, operation: Operation, role: Role, kwargs: dict[str, Any]) -> Result:
         asked: Asked = kwargs["asked"]

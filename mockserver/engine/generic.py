@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,6 +49,17 @@ class Payload:
 Result = tuple[Any, int, dict[str, str]] | Payload
 
 
+class DocumentHandler:
+    """A handler answering from the document (generic or inferred state), not a written
+    behaviour: its error answers take the document's own error shapes too."""
+
+    def __init__(self, serve: Callable[[dict[str, Any]], Awaitable[Any]]) -> None:
+        self._serve = serve
+
+    async def __call__(self, **kwargs: Any) -> Any:
+        return await self._serve(kwargs)
+
+
 class GenericAnswers:
     def __init__(self, document: Mapping[str, Any], checker: ResponseChecker, seed: Any) -> None:
         self.document = document
@@ -81,6 +92,25 @@ class GenericAnswers:
                 return self._sent(status, media, example, applied)
         seed = None if prefer.dynamic else f"{self.seed}|{operation.id}|{status}|{request}"
         return self._drawn(operation, status, documented, media, hints, seed, applied)
+
+    def error(self, operation: Operation, status: int, body: Any) -> tuple[Any, int]:
+        """An error answer (a 422 the validator made, a 401) in the document's own shape
+        where the document documents another: its message put where it has a place."""
+        documented = operation.answer_for(status)
+        if status == 422 and operation.answer_for(422) is None:
+            documented, status = operation.answer_for(400), 400
+        schema = documented.schemas.get(_JSON) if documented else None
+        if schema is None or self.conforms(operation, status, _JSON, body):
+            return body, status
+        detail = body.get("detail") if isinstance(body, dict) else None
+        if isinstance(detail, list) and detail:
+            detail = detail[0].get("msg") if isinstance(detail[0], dict) else str(detail[0])
+        text = str(detail or "Invalid request")
+        hints = {"code": status, "status": status, "message": text, "detail": text, "title": text}
+        made = self.made(operation, status, hints, f"error {status} {text}")
+        if isinstance(made, tuple) and self.conforms(operation, status, _JSON, made[0]):
+            return made[0], status
+        return body, status
 
     def made(
         self, operation: Operation, status: int, hints: Mapping[str, Any], request: str

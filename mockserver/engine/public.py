@@ -29,7 +29,7 @@ from mockserver.engine.asgi import header, send_json
 from mockserver.engine.asked import Asked, asked_of
 from mockserver.engine.auth import key_check
 from mockserver.engine.encoding import dumps
-from mockserver.engine.generic import GenericAnswers
+from mockserver.engine.generic import DocumentHandler, GenericAnswers
 from mockserver.engine.injection import injected_fault
 from mockserver.engine.problems import ApiError
 from mockserver.state import MockState
@@ -63,6 +63,8 @@ class Endpoint:
         # An empty alternative (`- {}`) makes the credential optional.
         self.secured = bool(operation.security) and all(operation.security)
         self.handler = handler
+        # Answered from the document: errors too take its shapes (not the Noxus API's).
+        self.from_document = isinstance(handler, DocumentHandler)
         signature = inspect.signature(handler).parameters
         self.accepts = frozenset(signature)
         self.takes_all = any(p.kind is p.VAR_KEYWORD for p in signature.values())
@@ -81,17 +83,16 @@ def _handler(
 
 
 def _generic(operation: Operation, answers: GenericAnswers) -> Handler:
-    async def answer(**kwargs: Any) -> Any:
+    async def answer(kwargs: dict[str, Any]) -> Any:
         asked: Asked = kwargs["asked"]
         values = {p.name: kwargs.get(_pythonic(p.name)) for p in operation.parameters}
         body = kwargs.get("body")
         hints = {**body, **values} if isinstance(body, dict) else values
         status = answers.status_for(operation, asked.prefer)
-        return answers.answer(
-            operation, status, asked.prefer, hints, dumps([values, body]).decode()
-        )
+        request = dumps([values, body]).decode()
+        return answers.answer(operation, status, asked.prefer, hints, request)
 
-    return answer
+    return DocumentHandler(answer)
 
 
 def _pythonic(name: str) -> str:
@@ -117,6 +118,7 @@ class PublicApi:
         shapes = self.validator.shapes
         operations = operations_of(state.spec)
         answers = answers or GenericAnswers(state.spec.raw, self.checker, settings.seed)
+        self.answers = answers
         self.routes = Routes(
             {
                 template: {
@@ -150,15 +152,22 @@ class PublicApi:
                     kwargs["body"] = body
             result = await endpoint.handler(**kwargs)
         except ValidationProblem as exc:
-            await send_json(send, *problems.validation_answer(exc))
+            await send_json(send, *self._shaped(endpoint, problems.validation_answer(exc)))
             return
         except ApiError as exc:
-            await send_json(send, *problems.api_error_answer(exc))
+            await send_json(send, *self._shaped(endpoint, problems.api_error_answer(exc)))
             return
         except Exception as exc:
             await send_json(send, *self._failure(exc))
             return
         await self._send_result(endpoint, result, scope, receive, send)
+
+    def _shaped(self, endpoint: Endpoint, answer: problems.Answer) -> problems.Answer:
+        if not endpoint.from_document:
+            return answer
+        status, body, headers = answer
+        body, status = self.answers.error(endpoint.operation, status, body)
+        return status, body, headers
 
     def _endpoint(self, scope: Any) -> tuple[Endpoint, dict[str, str]] | None:
         """The endpoint and its path parameters; None for an unknown path (the gate's
