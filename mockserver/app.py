@@ -8,6 +8,7 @@ from typing import Any
 from apicontract import spec
 from apicontract.operations import operations_of
 from apicontract.responses import ResponseChecker
+from apicontract.spec import RefError
 from mockserver import deferred
 from mockserver.api import events, platform, runs, webhooks, workflows
 from mockserver.api.resources import Resources, roles_of
@@ -86,6 +87,13 @@ async def _unserved(**kwargs: Any) -> Any:
 def create_app(settings: Settings | None = None, *, clock: SimClock | None = None) -> MockServer:
     """Build the mock. `clock` overrides the one the settings choose (tests pass a ManualClock)."""
     settings = settings or Settings()
+    try:
+        return _created(settings, clock)
+    except RefError as exc:
+        raise SpecError(f"{settings.spec_path}: {exc}") from exc
+
+
+def _created(settings: Settings, clock: SimClock | None) -> MockServer:
     state = build_state(settings, clock)
     if str(state.spec.raw.get("openapi", "")).startswith("3.0"):
         # A changed spec is validated before serving (connexion's validator knows 3.0 only;

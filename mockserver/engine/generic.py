@@ -23,6 +23,7 @@ from apicontract.responses import ResponseChecker
 from mockserver.core.prefer import Preferences
 from mockserver.core.samples import Sampler, Unsatisfiable, plausible
 from mockserver.engine.encoding import dumps
+from mockserver.engine.problems import ApiError
 
 DRAWS = 6
 _JSON = "application/json"
@@ -96,6 +97,8 @@ class GenericAnswers:
     def error(self, operation: Operation, status: int, body: Any) -> tuple[Any, int]:
         """An error answer (a 422 the validator made, a 401) in the document's own shape
         where the document documents another: its message put where it has a place."""
+        if status >= 500:
+            return body, status  # the mock's own failure, in its own words
         documented = operation.answer_for(status)
         if status == 422 and operation.answer_for(422) is None:
             documented, status = operation.answer_for(400), 400
@@ -148,8 +151,9 @@ class GenericAnswers:
                     lambda s, v: plausible(sampler, s, v),
                 )
                 headers = _made_headers(sampler, documented)
-            except Unsatisfiable:
-                break
+            except Unsatisfiable as exc:
+                # No finite instance (a required property recursing without end).
+                raise ApiError(500, f"Mock cannot make this answer's body: {exc}") from exc
             if self.conforms(operation, status, media, body, headers):
                 break
         return self._sent(status, media, body, {**applied, **headers})

@@ -16,10 +16,11 @@ import contextlib
 import hashlib
 import os
 from pathlib import Path
+from typing import Any
 
 import orjson
 
-from apicontract.spec import Spec, load_yaml
+from apicontract.spec import Spec, broken_ref, load_yaml
 
 _specs: dict[str, Spec] = {}
 
@@ -53,8 +54,9 @@ def served(path: Path) -> Spec:
     except (OSError, orjson.JSONDecodeError):
         try:
             document = load_yaml(path)
-        except Exception as exc:  # yaml's errors, without importing yaml here
-            raise SpecError(f"{path}: not valid YAML: {exc}") from exc
+        except Exception as exc:  # yaml's and json's errors, without importing yaml here
+            kind = "JSON" if raw.lstrip().startswith(b"{") else "YAML"
+            raise SpecError(f"{path}: not valid {kind}: {exc}") from exc
         with contextlib.suppress(OSError, TypeError, orjson.JSONEncodeError):
             encoded = orjson.dumps(document)
             if orjson.loads(encoded) == document:
@@ -62,5 +64,17 @@ def served(path: Path) -> Spec:
                 partial = cached.with_suffix(f".{os.getpid()}.part")  # replicas start at once
                 partial.write_bytes(encoded)
                 os.replace(partial, cached)
+    problem = _unservable(document)
+    if problem is not None:
+        raise SpecError(f"{path}: {problem}")
     found = _specs[key] = Spec(path, document)
     return found
+
+
+def _unservable(document: Any) -> str | None:
+    """Why the document cannot be served (checked once per content: a cached parse passed)."""
+    if not isinstance(document, dict) or not str(document.get("openapi", "")).startswith("3."):
+        return "not an OpenAPI 3.0 or 3.1 document (no `openapi: 3.x`)"
+    if not isinstance(document.get("paths") or {}, dict):
+        return "`paths` is not a mapping"
+    return broken_ref(document)
