@@ -269,3 +269,17 @@ def test_whatever_is_served_answers_bodies_both_checkers_accept(
     judged_document["servers"] = [{"url": HOST}]
     found = judged(OpenAPI.from_dict(judged_document), call, 200, answer.headers, answer.content)
     assert not found, (schema, answer.text, found)
+
+
+def test_a_ref_back_into_its_own_object_is_refused_not_followed_forever(tmp_path: Path) -> None:
+    document = _document({}, {"type": "string"}, parameters=[{"$ref": "#/components/parameters/P"}])
+    document["components"]["parameters"] = {
+        "P": {
+            "name": "p",
+            "in": "query",
+            "schema": {"type": "string"},
+            "x-again": {"$ref": "#/components/parameters/P"},
+        }
+    }
+    message = _refusal(tmp_path, document)
+    assert "circular $ref: #/components/parameters/P -> #/components/parameters/P" in message
