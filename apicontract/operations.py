@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from apicontract.spec import Spec, inlined
 
@@ -107,8 +108,19 @@ class Operation:
         )
 
 
+# Per spec, compiled once: the mock's app and its public API both read them.
+_compiled: WeakKeyDictionary[Spec, tuple[Operation, ...]] = WeakKeyDictionary()
+
+
 def operations_of(spec: Spec) -> tuple[Operation, ...]:
     """Every operation of the document, in its order."""
+    found = _compiled.get(spec)
+    if found is None:
+        found = _compiled[spec] = _compile(spec)
+    return found
+
+
+def _compile(spec: Spec) -> tuple[Operation, ...]:
     document = spec.raw
     schemes = _schemes(document)
     found = []
