@@ -194,3 +194,12 @@ def test_stock_schemathesis_finds_nothing_on_petstore() -> None:
     assert done.returncode == 0, done.stdout[-3000:]
     assert "No issues found" in done.stdout
     assert server.count("POST", "/pets") > 0 and server.count("DELETE", "/pets/1") > 0
+
+
+def test_petstore_resources_survive_a_restart_on_a_sqlite_state(tmp_path: Path) -> None:
+    settings = Settings(spec_path=PETSTORE, state=str(tmp_path / "state.db"))
+    with create_app(settings).test_client() as client:
+        pet = client.post("/pets", json={"name": "Rex"}).json()
+    with create_app(settings).test_client() as client:
+        assert client.get(f"/pets/{pet['id']}").json() == pet
+        assert client.post("/pets", json={"name": "Tom"}).json()["id"] == pet["id"] + 1
