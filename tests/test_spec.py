@@ -211,3 +211,20 @@ def test_request_fields_carry_no_default() -> None:
     """openapi-typescript makes a field with a `default` required in the request type."""
     request = SPEC.document["components"]["schemas"]["RunRequest"]
     assert [name for name, field in request["properties"].items() if "default" in field] == []
+
+
+def test_a_new_required_field_is_served_made_from_its_schema_not_a_500(tmp_path: Path) -> None:
+    document = yaml.safe_load(SPEC_PATH.read_text())
+    run = document["components"]["schemas"]["SimplifiedRun"]
+    run["required"].append("priority")
+    run["properties"]["priority"] = {"type": "integer", "minimum": 1, "maximum": 5}
+    changed = tmp_path / "openapi.yaml"
+    changed.write_text(yaml.safe_dump(document))
+    client = create_app(Settings(spec_path=changed)).test_client()
+    created = client.post(
+        "/v1/workflows/6f1c2a4e-8a61-5c5e-9c1e-1d2f3a4b5c6d/runs",
+        json={"input": {}},
+        headers={"X-API-Key": "k"},
+    )
+    assert created.status_code == 200, created.text
+    assert 1 <= created.json()["priority"] <= 5

@@ -66,6 +66,7 @@ class GenericAnswers:
         self.document = document
         self.checker = checker
         self.seed = seed
+        self._required_of: dict[tuple[str, int], tuple[str, ...]] = {}
 
     def status_for(self, operation: Operation, prefer: Preferences) -> int:
         """The status asked, if documented; else the first documented success."""
@@ -114,6 +115,43 @@ class GenericAnswers:
         if isinstance(made, tuple) and self.conforms(operation, status, _JSON, made[0]):
             return made[0], status
         return body, status
+
+    def filled(self, operation: Operation, status: int, body: dict[str, Any]) -> dict[str, Any]:
+        """`body` with the required properties its answer's schema names but it lacks,
+        made from their schemas (a field added to the document is served, not a 500)."""
+        missing = self._required(operation, status)
+        if not missing or all(name in body for name in missing):
+            return body
+        sampler = Sampler(self.document, random.Random(f"{self.seed}|{operation.id}|fill"))
+        properties = self._properties(operation, status)
+        made = dict(body)
+        for name in missing:
+            if name not in made:
+                made[name] = sampler.sample(properties.get(name, {}))
+        return made
+
+    def _required(self, operation: Operation, status: int) -> tuple[str, ...]:
+        key = (operation.id, status)
+        found = self._required_of.get(key)
+        if found is None:
+            schema = self._object_schema(operation, status)
+            found = self._required_of[key] = tuple(schema.get("required") or ())
+        return found
+
+    def _properties(self, operation: Operation, status: int) -> dict[str, Any]:
+        return dict(self._object_schema(operation, status).get("properties") or {})
+
+    def _object_schema(self, operation: Operation, status: int) -> dict[str, Any]:
+        """The answer's JSON schema when it is a plain object (else {}: not filled)."""
+        documented = operation.answer_for(status)
+        schema = documented.schemas.get(_JSON) if documented else None
+        try:
+            resolved = Sampler(self.document, random.Random(0)).resolved(schema)
+        except Unsatisfiable:
+            return {}
+        if not isinstance(resolved, dict) or "properties" not in resolved:
+            return {}
+        return resolved
 
     def made(
         self, operation: Operation, status: int, hints: Mapping[str, Any], request: str

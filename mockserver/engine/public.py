@@ -65,6 +65,8 @@ class Endpoint:
         self.handler = handler
         # Answered from the document: errors too take its shapes (not the Noxus API's).
         self.from_document = isinstance(handler, DocumentHandler)
+        # A behaviour's answers whose schema requires fields it may not produce.
+        self.filled = not self.from_document
         signature = inspect.signature(handler).parameters
         self.accepts = frozenset(signature)
         self.takes_all = any(p.kind is p.VAR_KEYWORD for p in signature.values())
@@ -282,6 +284,9 @@ class PublicApi:
             await result(scope, receive, send)
             return
         body, status, extra = (*result, {})[:3] if isinstance(result, tuple) else (result, 200, {})
+        if endpoint.filled and isinstance(body, dict):
+            # The spec wins: required fields a behaviour does not produce are made.
+            body = self.answers.filled(endpoint.operation, status, body)
         if self.validate_responses:
             problem = self._nonconformity(endpoint, status, body, extra)
             if problem is not None:

@@ -56,7 +56,7 @@ class Backend:
     changes: Changes
     # Reads a call makes together (one round trip where the backend is remote).
     glances: Glances
-    # A served document's inferred resources (in memory for every backend so far).
+    # A served document's inferred resources (collection/item paths).
     resources: ResourceStore = field(default_factory=memory.MemoryResources)
     # Other processes share this backend: look for their changes and orphaned deliveries.
     shared: bool = False
