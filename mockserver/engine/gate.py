@@ -26,7 +26,6 @@ from mockserver.state import MockState
 
 PUBLIC = "/v1/"
 _WORKER = WORKER_HEADER.lower().encode()
-_PUBLIC_KEY = "mockserver.public"
 
 
 class Gate:
@@ -79,7 +78,6 @@ class Gate:
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         public = self._public(scope["path"])
-        scope.setdefault("extensions", {})[_PUBLIC_KEY] = public
         if public:
             asked_of(scope)  # workspace and Prefer, once, for every layer after this one
         cors = bool(self.cors_origins)
@@ -125,7 +123,7 @@ class Gate:
             if replayed is None:
                 refusal = self.limits.too_large()
             else:
-                inner = self.public if scope["extensions"][_PUBLIC_KEY] else self.landing
+                inner = self.public if self._public(scope["path"]) else self.landing
                 await inner(scope, replayed, send)
                 return
         status, body, extra = refusal

@@ -66,7 +66,6 @@ class GenericAnswers:
         self.document = document
         self.checker = checker
         self.seed = seed
-        self._required_of: dict[tuple[str, int], tuple[str, ...]] = {}
 
     def status_for(self, operation: Operation, prefer: Preferences) -> int:
         """The status asked, if documented; else the first documented success."""
@@ -119,9 +118,7 @@ class GenericAnswers:
     def filled(self, operation: Operation, status: int, body: dict[str, Any]) -> dict[str, Any]:
         """`body` with the required properties its answer's schema names but it lacks,
         made from their schemas (a field added to the document is served, not a 500)."""
-        missing = self._required(operation, status)
-        if not missing or all(name in body for name in missing):
-            return body
+        missing = self.required(operation, status)
         sampler = Sampler(self.document, random.Random(f"{self.seed}|{operation.id}|fill"))
         properties = self._properties(operation, status)
         made = dict(body)
@@ -130,13 +127,9 @@ class GenericAnswers:
                 made[name] = sampler.sample(properties.get(name, {}))
         return made
 
-    def _required(self, operation: Operation, status: int) -> tuple[str, ...]:
-        key = (operation.id, status)
-        found = self._required_of.get(key)
-        if found is None:
-            schema = self._object_schema(operation, status)
-            found = self._required_of[key] = tuple(schema.get("required") or ())
-        return found
+    def required(self, operation: Operation, status: int) -> tuple[str, ...]:
+        """The required properties of the answer, when it is a plain object."""
+        return tuple(self._object_schema(operation, status).get("required") or ())
 
     def _properties(self, operation: Operation, status: int) -> dict[str, Any]:
         return dict(self._object_schema(operation, status).get("properties") or {})

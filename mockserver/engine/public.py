@@ -67,6 +67,7 @@ class Endpoint:
         self.from_document = isinstance(handler, DocumentHandler)
         # A behaviour's answers whose schema requires fields it may not produce.
         self.filled = not self.from_document
+        self.required: dict[int, tuple[str, ...]] = {}  # by status, read once
         signature = inspect.signature(handler).parameters
         self.accepts = frozenset(signature)
         self.takes_all = any(p.kind is p.VAR_KEYWORD for p in signature.values())
@@ -285,8 +286,14 @@ class PublicApi:
             return
         body, status, extra = (*result, {})[:3] if isinstance(result, tuple) else (result, 200, {})
         if endpoint.filled and isinstance(body, dict):
-            # The spec wins: required fields a behaviour does not produce are made.
-            body = self.answers.filled(endpoint.operation, status, body)
+            required = endpoint.required.get(status)
+            if required is None:
+                required = endpoint.required[status] = self.answers.required(
+                    endpoint.operation, status
+                )
+            if required and not all(name in body for name in required):
+                # The spec wins: required fields a behaviour does not produce are made.
+                body = self.answers.filled(endpoint.operation, status, body)
         if self.validate_responses:
             problem = self._nonconformity(endpoint, status, body, extra)
             if problem is not None:
