@@ -228,3 +228,23 @@ def test_a_new_required_field_is_served_made_from_its_schema_not_a_500(tmp_path:
     )
     assert created.status_code == 200, created.text
     assert 1 <= created.json()["priority"] <= 5
+
+
+def test_a_parameter_no_behaviour_takes_is_listed_at_start(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    document = yaml.safe_load(SPEC_PATH.read_text())
+    listing = document["paths"]["/v1/workflows/{workflow_id}/runs"]["get"]
+    listing["parameters"].append({"name": "order", "in": "query", "schema": {"type": "string"}})
+    changed = tmp_path / "openapi.yaml"
+    changed.write_text(yaml.safe_dump(document))
+    with caplog.at_level("WARNING", logger="mockserver"):
+        create_app(Settings(spec_path=changed))
+    said = [r.getMessage() for r in caplog.records if "not used" in r.getMessage()]
+    assert said == [
+        "GET /v1/workflows/{workflow_id}/runs: query parameter order is validated but not used"
+    ]
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="mockserver"):
+        create_app(Settings())  # the bundled document: every parameter is taken
+    assert not [r for r in caplog.records if "not used" in r.getMessage()]

@@ -14,6 +14,7 @@ connexion's path. The control API (/_mock) and Swagger UI stay connexion's.
 from __future__ import annotations
 
 import inspect
+import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
@@ -35,6 +36,7 @@ from mockserver.engine.problems import ApiError
 from mockserver.state import MockState
 
 Handler = Callable[..., Any]
+logger = logging.getLogger("mockserver")
 _JSON = b"application/json"
 
 
@@ -135,6 +137,8 @@ class PublicApi:
                 for template, by_method in by_template(operations).items()
             }
         )
+        for line in unused_parameters(self.routes):
+            logger.warning("%s", line)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         found = self._endpoint(scope)
@@ -316,6 +320,28 @@ class PublicApi:
         given = {k.lower(): v for k, v in headers.items()}
         found = self.checker.findings(endpoint.operation, status, "application/json", given, body)
         return found[0].message if found else None
+
+
+# Read by the engine itself for every operation (asked.py, injection.py).
+_ENGINE_READS = frozenset({"prefer"})
+
+
+def unused_parameters(routes: Routes[dict[str, Endpoint]]) -> list[str]:
+    """One line per parameter a behaviour receives but does not take: the document
+    promises something the code ignores (a new or renamed parameter)."""
+    lines = []
+    for _, by_method in routes.table:
+        for endpoint in by_method.values():
+            if endpoint.from_document or endpoint.takes_all:
+                continue
+            for param in endpoint.operation.parameters:
+                arg = endpoint.args[param]
+                if arg not in endpoint.accepts and param.key.lower() not in _ENGINE_READS:
+                    lines.append(
+                        f"{endpoint.operation.method} {endpoint.operation.template}: "
+                        f"{param.where} parameter {param.name} is validated but not used"
+                    )
+    return lines
 
 
 def _url(scope: Any, path: str) -> str:
