@@ -203,3 +203,24 @@ def test_petstore_resources_survive_a_restart_on_a_sqlite_state(tmp_path: Path) 
     with create_app(settings).test_client() as client:
         assert client.get(f"/pets/{pet['id']}").json() == pet
         assert client.post("/pets", json={"name": "Tom"}).json()["id"] == pet["id"] + 1
+
+
+def test_twilio_accounts_are_kept_through_json_suffixed_paths_and_form_bodies(
+    twilio: Path,
+) -> None:
+    """`/Accounts.json` beside `/Accounts/{Sid}.json` is a collection; a form field
+    (`FriendlyName`) is reflected into its JSON property (`friendly_name`)."""
+    client = _client(twilio)
+    auth = {"Authorization": "Basic QUMxOnRva2Vu"}
+    form = {**auth, "Content-Type": "application/x-www-form-urlencoded"}
+    made = [
+        client.post("/2010-04-01/Accounts.json", content=f"FriendlyName=n{i}", headers=form)
+        for i in range(3)
+    ]
+    assert [m.status_code for m in made] == [201, 201, 201]
+    sids = [m.json()["sid"] for m in made]
+    assert len(set(sids)) == 3 and all(s.startswith("AC") and len(s) == 34 for s in sids)
+    assert client.get(f"/2010-04-01/Accounts/{sids[1]}.json", headers=auth).json() == made[1].json()
+    listed = client.get("/2010-04-01/Accounts.json", headers=auth).json()
+    assert [a["friendly_name"] for a in listed["accounts"]] == ["n0", "n1", "n2"]
+    assert client.get("/2010-04-01/Accounts.json").status_code == 401  # basic auth required

@@ -50,15 +50,16 @@ _COLLECTION_ROLES = {"POST": "create", "GET": "list"}
 
 
 def roles_of(operations: Iterable[Operation]) -> dict[str, Role]:
-    """The stateful role of each operation of a collection/item pair, by operation id."""
+    """The stateful role of each operation of a collection/item pair, by operation id:
+    `C/{id}` beside `C`, or `C/{id}.json` beside `C.json` (a suffix shared by both)."""
     listed = tuple(operations)
     templates = {op.template.rstrip("/") for op in listed}
     roles: dict[str, Role] = {}
     for item in listed:
-        parent, _, last = item.template.rstrip("/").rpartition("/")
-        if not (last.startswith("{") and last.endswith("}")) or parent not in templates:
+        found = _collection_of(item.template.rstrip("/"))
+        if found is None or found[0] not in templates:
             continue
-        param = last[1:-1]
+        parent, param = found
         schema = next((p.schema for p in item.parameters if p.name == param), {"type": "string"})
         creates = any(op.method == "POST" and op.template.rstrip("/") == parent for op in listed)
         if not creates:
@@ -67,11 +68,22 @@ def roles_of(operations: Iterable[Operation]) -> dict[str, Role]:
             kind = None
             if op.template.rstrip("/") == parent:
                 kind = _COLLECTION_ROLES.get(op.method)
-            elif op is item or op.template == item.template:
+            elif op.template == item.template:
                 kind = _ITEM_ROLES.get(op.method)
             if kind is not None:
                 roles[op.id] = Role(kind, parent, param, schema)
     return roles
+
+
+def _collection_of(template: str) -> tuple[str, str] | None:
+    """The collection template an item template belongs to, and the item's parameter."""
+    parent, _, last = template.rpartition("/")
+    if not last.startswith("{") or "}" not in last:
+        return None
+    param, _, suffix = last[1:].partition("}")
+    if "{" in suffix or not param:
+        return None
+    return parent + suffix, param
 
 
 class Resources:

@@ -46,7 +46,7 @@ class Sampler:
     ) -> Any:
         """An instance of `schema`; where a property's name is in `hints` and the hint
         `fits` that property's schema, the hint is used (a request's values reflected)."""
-        return self._make(schema, 0, hints or {}, fits)
+        return self._make(schema, 0, _by_loose_name(hints or {}), fits)
 
     def _make(self, schema: Any, depth: int, hints: Mapping[str, Any], fits: Fits | None) -> Any:
         if depth > HARD_DEPTH:
@@ -174,7 +174,7 @@ class Sampler:
         for name, sub in properties.items():
             if name not in required and (depth >= MAX_DEPTH or _write_only(self.resolved(sub))):
                 continue
-            hint = hints.get(name, _MISSING)
+            hint = hints.get(name, hints.get(_loose(name), _MISSING)) if hints else _MISSING
             if hint is not _MISSING and fits is not None and fits(sub, hint):
                 made[name] = hint
             else:
@@ -305,6 +305,19 @@ def _string_fits(schema: dict[str, Any], value: str) -> bool:
 
 
 _MISSING = object()
+
+
+def _loose(name: str) -> str:
+    """A name as forms and JSON spell it alike: `FriendlyName`, `friendly_name`."""
+    return name.replace("_", "").replace("-", "").lower()
+
+
+def _by_loose_name(hints: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The hints by their own names, and by their loose names where none clashes."""
+    loose = {_loose(k): v for k, v in hints.items()}
+    return {**loose, **hints}
+
+
 _WORDS = ("alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel")
 
 
@@ -378,8 +391,8 @@ def _pointed(document: Any, ref: str) -> Any:
 
 
 class _Regex:
-    """A string matching a parsed regular expression: the shortest repeats, the first
-    branch, a class's first member (walking re's own parse tree)."""
+    """A string matching a parsed regular expression (walking re's own parse tree): class
+    members and repeat counts drawn from the random source, the first branch taken."""
 
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
@@ -399,10 +412,10 @@ class _Regex:
             return self._in(arg)
         if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
             low, high, sub = arg
-            count = max(low, 1) if high != 0 else 0
-            count = min(count, high) if isinstance(high, int) and high >= 0 else count
+            first = max(low, 1) if high != 0 else 0
+            count = self.rng.randint(first, max(first, min(high, low + 3)))
             return "".join(self.walk(sub) for _ in range(count))
-        if name == "SUBPATTERN":
+        if name in ("SUBPATTERN", "ATOMIC_GROUP"):
             return self.walk(arg[-1])
         if name == "BRANCH":
             return self.walk(arg[1][0])
@@ -411,14 +424,15 @@ class _Regex:
         raise ValueError(f"regex node {name}")
 
     def _in(self, members: Any) -> str:
+        choices: list[str] = []
         for op, arg in members:
             name = str(op)
-            if name == "LITERAL":
-                return chr(arg)
-            if name == "RANGE":
-                return chr(arg[0])
-            if name == "CATEGORY":
-                return {"CATEGORY_DIGIT": "0", "CATEGORY_SPACE": " "}.get(str(arg), "a")
             if name == "NEGATE":
-                continue
-        return "a"
+                return "a"  # the caller's check decides
+            if name == "LITERAL":
+                choices.append(chr(arg))
+            elif name == "RANGE":
+                choices.extend(chr(c) for c in range(arg[0], min(arg[1], arg[0] + 64) + 1))
+            elif name == "CATEGORY":
+                choices.append({"CATEGORY_DIGIT": "0", "CATEGORY_SPACE": " "}.get(str(arg), "a"))
+        return self.rng.choice(choices) if choices else "a"
