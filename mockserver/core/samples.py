@@ -12,16 +12,16 @@ what is required is made. The caller checks the result against the schema anyway
 from __future__ import annotations
 
 import base64
+import importlib
 import random
 import re
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
-
-# re's own parser (stable since 3.0; renamed re._parser in 3.11).
-from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import Any
 
+# re's own parser (stable for decades; named re._parser since 3.11), untyped.
+sre_parse: Any = importlib.import_module("re._parser")
 MAX_DEPTH = 6  # below this, optional properties and array items are left out
 HARD_DEPTH = 40  # a chain of required recursive properties has no finite instance
 _EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
