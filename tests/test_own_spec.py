@@ -81,9 +81,12 @@ def test_prefer_picks_the_status_the_example_and_dynamic_data(tmp_path: Path) ->
     changed.write_text(yaml.safe_dump(document))
     client = _client(changed)
     assert client.get("/pets").json() == [{"id": 1, "name": "One"}]
-    assert client.get("/pets", headers={"Prefer": "example=two"}).json() == [
-        {"id": 2, "name": "Two"}
-    ]
+    two = client.get("/pets", headers={"Prefer": "example=two"})
+    assert two.json() == [{"id": 2, "name": "Two"}]
+    assert two.headers["Preference-Applied"] == "example=two"
+    unknown = client.get("/pets", headers={"Prefer": "example=three"})
+    assert unknown.json() == [{"id": 1, "name": "One"}]  # the first, and not echoed
+    assert "Preference-Applied" not in unknown.headers
     # an example breaking its own schema is never sent: made data instead
     made = client.get("/pets", headers={"Prefer": "example=broken"}).json()
     assert all(isinstance(p["id"], int) and isinstance(p["name"], str) for p in made)

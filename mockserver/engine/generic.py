@@ -88,8 +88,10 @@ class GenericAnswers:
             return Payload(status, None, b"", _headers(applied))
         media = _media(documented)
         if not prefer.dynamic:
-            example = self._example(operation, status, documented, media, prefer.example)
+            name, example = self._example(operation, status, documented, media, prefer.example)
             if example is not _NONE:
+                if name is not None and name == prefer.example:
+                    applied = _applied(prefer, status, f"example={name}")
                 return self._sent(status, media, example, applied)
         seed = None if prefer.dynamic else f"{self.seed}|{operation.id}|{status}|{request}"
         return self._drawn(operation, status, documented, media, hints, seed, applied)
@@ -202,16 +204,16 @@ class GenericAnswers:
 
     def _example(
         self, operation: Operation, status: int, answer: Answer, media: str, name: str | None
-    ) -> Any:
+    ) -> tuple[str | None, Any]:
+        """The example asked by name, else the first; (its name, its value), or _NONE
+        as the value when none conforms (an example breaking its own schema is never
+        sent: made data instead)."""
         named = answer.examples.get(media) or {}
-        if not named:
-            return _NONE
-        chosen = named.get(name) if name is not None else None
-        candidates = [chosen] if chosen is not None else list(named.values())
-        for example in candidates:
-            if self.conforms(operation, status, media, example, _required(answer)):
-                return example
-        return _NONE  # an example breaking its own schema: made data instead
+        candidates = [name] if name in named else list(named)
+        for found in candidates:
+            if self.conforms(operation, status, media, named[found], _required(answer)):
+                return found, named[found]
+        return None, _NONE
 
     def _sent(self, status: int, media: str, body: Any, headers: dict[str, str]) -> Result:
         if media == _JSON or media.endswith("+json"):
@@ -242,12 +244,10 @@ def _media(answer: Answer) -> str:
     return answer.media_order[0]
 
 
-def _applied(prefer: Preferences, status: int) -> dict[str, str]:
-    tokens = []
+def _applied(prefer: Preferences, status: int, *more: str) -> dict[str, str]:
+    tokens = [*more]
     if prefer.code == status:
-        tokens.append(f"code={status}")
-    if prefer.example is not None and not prefer.dynamic:
-        tokens.append(f"example={prefer.example}")
+        tokens.insert(0, f"code={status}")
     if prefer.dynamic:
         tokens.append("dynamic=true")
     return {"Preference-Applied": ", ".join(tokens)} if tokens else {}
