@@ -13,6 +13,7 @@ import jsonschema_rs
 
 from apicontract import document
 from apicontract.dialect import to_json_schema
+from apicontract.document import escaped
 
 
 class Spec:
@@ -126,7 +127,7 @@ def broken_ref(document: Any) -> str | None:
                 problem = _ref_problem(document, ref)
                 if problem is not None:
                     return f"{where or '/'}: $ref {ref} {problem}"
-            stack.extend((f"{where}/{_escaped(k)}", v) for k, v in node.items() if k != "$ref")
+            stack.extend((f"{where}/{escaped(k)}", v) for k, v in node.items() if k != "$ref")
         elif isinstance(node, list):
             stack.extend((f"{where}/{i}", v) for i, v in enumerate(node))
     return None
@@ -152,10 +153,6 @@ def _ref_problem(document: Any, ref: str) -> str | None:
             return f"is circular ({' -> '.join((*seen, following))})"
         seen.append(following)
         ref = following
-
-
-def _escaped(key: Any) -> str:
-    return str(key).replace("~", "~0").replace("/", "~1")
 
 
 def pointed(document: Any, pointer: str) -> Any:

@@ -80,8 +80,32 @@ def test_a_ref_to_nothing_and_an_external_ref_are_refused_naming_the_pointer(
     assert pointer in message
     external = _document({}, {"$ref": "other.yaml#/Thing"})
     message = _refusal(tmp_path, external)
-    assert "other.yaml#/Thing" in message and "outside the document" in message
-    assert pointer in message
+    assert "cannot read" in message and "other.yaml" in message and pointer in message
+    remote = _document({}, {"$ref": "https://example.com/thing.yaml#/Thing"})
+    message = _refusal(tmp_path, remote)
+    assert "is a URL (not fetched" in message and pointer in message
+
+
+def test_refs_to_other_local_files_are_brought_in(tmp_path: Path) -> None:
+    (tmp_path / "schemas").mkdir()
+    (tmp_path / "schemas" / "thing.yaml").write_text(
+        "Thing:\n  type: object\n  required: [id, size]\n  properties:\n"
+        "    id: {type: string}\n    size: {$ref: 'sizes.yaml#/Size'}\n"
+    )
+    (tmp_path / "schemas" / "sizes.yaml").write_text(
+        "Size: {type: integer, minimum: 3, maximum: 3}\n"
+    )
+    document = _document({}, {"$ref": "schemas/thing.yaml#/Thing"})
+    client = _served(tmp_path, document)
+    assert client.get("/things/abc").json() == {"id": "abc", "size": 3}
+    (tmp_path / "schemas" / "sizes.yaml").write_text("Size: {$ref: 'thing.yaml#/Thing'}\n")
+    (tmp_path / "schemas" / "thing.yaml").write_text("Thing: {$ref: 'sizes.yaml#/Size'}\n")
+    other = tmp_path / "other"
+    other.mkdir()
+    for name in ("thing.yaml", "sizes.yaml"):
+        (other / name).write_text((tmp_path / "schemas" / name).read_text())
+    looping = _document({}, {"$ref": "other/thing.yaml#/Thing"})
+    assert "circular across files" in _refusal(tmp_path, looping)
 
 
 def test_not_json_and_not_openapi_are_refused_in_their_words(tmp_path: Path) -> None:
