@@ -133,6 +133,12 @@ bench: $(STAMP) bench-deps redis-server
 bench-proxy: $(STAMP)
 	timeout 600 $(BIN)/python -m bench.proxy_latency --json bench/proxy_latency.json
 
+# A public 1.9 MB document served with --spec (Twilio's), against Prism on it in the same
+# run: cold start (parse cache empty and warm), rps of a generic GET and a stateful POST.
+.PHONY: bench-own-spec
+bench-own-spec: $(STAMP) bench-deps
+	timeout 900 $(BIN)/python -m bench.own_spec --json bench/own_spec.json
+
 # A team mock's create/poll rps: in memory vs 1 vs 3 replicas over one Redis (same run).
 .PHONY: bench-team
 bench-team: $(STAMP) bench-deps redis-server

@@ -37,9 +37,24 @@ def to_json_schema(schema: Any) -> Any:
     for flag, bound in (("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")):
         if isinstance(out.get(flag), bool) and out.pop(flag) and bound in out:
             out[flag] = out.pop(bound)
+    # OpenAPI's integer formats are ranges a plain JSON Schema validator does not know.
+    bounds = _FORMAT_BOUNDS.get(str(schema.get("format"))) if "integer" in _types(schema) else None
+    if bounds is not None:
+        if "exclusiveMinimum" not in out:
+            out.setdefault("minimum", bounds[0])
+        if "exclusiveMaximum" not in out:
+            out.setdefault("maximum", bounds[1])
     if schema.get("nullable") is True:
         out = _allow_null(out)
     return out
+
+
+_FORMAT_BOUNDS = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
+
+
+def _types(schema: dict[str, Any]) -> tuple[Any, ...]:
+    kind = schema.get("type")
+    return tuple(kind) if isinstance(kind, list) else (kind,)
 
 
 def _allow_null(schema: dict[str, Any]) -> dict[str, Any]:

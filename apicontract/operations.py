@@ -6,8 +6,9 @@ followed once here (schema refs stay: `Spec.compile` resolves them)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from apicontract.spec import Spec, inlined
 
@@ -50,10 +51,17 @@ class Answer:
 
     schemas: dict[str, Any]  # media type (lower case) -> its schema (None when unsaid)
     headers: dict[str, dict[str, Any]]  # name -> the header object
+    # media type -> its examples by name (`example` alone is named "default")
+    examples: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def media(self) -> frozenset[str]:
         return frozenset(self.schemas)
+
+    @property
+    def media_order(self) -> tuple[str, ...]:
+        """The media types in the document's order (the first is the default)."""
+        return tuple(self.schemas)
 
     @property
     def required_headers(self) -> tuple[str, ...]:
@@ -100,8 +108,19 @@ class Operation:
         )
 
 
+# Per spec, compiled once: the mock's app and its public API both read them.
+_compiled: WeakKeyDictionary[Spec, tuple[Operation, ...]] = WeakKeyDictionary()
+
+
 def operations_of(spec: Spec) -> tuple[Operation, ...]:
     """Every operation of the document, in its order."""
+    found = _compiled.get(spec)
+    if found is None:
+        found = _compiled[spec] = _compile(spec)
+    return found
+
+
+def _compile(spec: Spec) -> tuple[Operation, ...]:
     document = spec.raw
     schemes = _schemes(document)
     found = []
@@ -138,7 +157,11 @@ def _operation(
         if not isinstance(body, dict)
         else Body(_schemas(body.get("content")), bool(body.get("required"))),
         answers={
-            str(status): Answer(_schemas(answer.get("content")), answer.get("headers") or {})
+            str(status): Answer(
+                _schemas(answer.get("content")),
+                answer.get("headers") or {},
+                _examples(answer.get("content")),
+            )
             for status, answer in (raw.get("responses") or {}).items()
             if isinstance(answer, dict)
         },
@@ -174,6 +197,25 @@ def _schemas(content: Any) -> dict[str, Any]:
         str(media).lower(): (entry or {}).get("schema") if isinstance(entry, dict) else None
         for media, entry in content.items()
     }
+
+
+def _examples(content: Any) -> dict[str, dict[str, Any]]:
+    if not isinstance(content, dict):
+        return {}
+    found: dict[str, dict[str, Any]] = {}
+    for media, entry in content.items():
+        if not isinstance(entry, dict):
+            continue
+        named = {
+            str(name): example["value"]
+            for name, example in (entry.get("examples") or {}).items()
+            if isinstance(example, dict) and "value" in example
+        }
+        if "example" in entry:
+            named.setdefault("default", entry["example"])
+        if named:
+            found[str(media).lower()] = named
+    return found
 
 
 def _schemes(document: Any) -> dict[str, Scheme]:

@@ -9,6 +9,7 @@ proxy all route with this; `route_of` matches an ASGI request once and keeps the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any, Generic, TypeVar
 
@@ -20,29 +21,43 @@ _ROUTED = "mockserver.route"  # where route_of keeps a request's match, in the s
 
 
 class PathTemplate:
-    __slots__ = ("parts", "template")
+    __slots__ = ("mixed", "parts", "template")
 
     def __init__(self, template: str) -> None:
         self.template = template
-        # (literal, None) or (None, parameter name), one per segment
-        self.parts = tuple(
-            (None, p[1:-1]) if p.startswith("{") and p.endswith("}") else (p, None)
-            for p in template.split("/")
-        )
+        # (literal, None) or (None, parameter name), one per segment; (None, None) for a
+        # segment mixing both (`{Sid}.json`), matched by its pattern in `mixed`.
+        parts: list[tuple[str | None, str | None]] = []
+        self.mixed: dict[int, tuple[re.Pattern[str], tuple[str, ...]]] = {}
+        for i, p in enumerate(template.split("/")):
+            if p.startswith("{") and p.endswith("}") and p.count("{") == 1:
+                parts.append((None, p[1:-1]))
+            elif "{" in p:
+                parts.append((None, None))
+                self.mixed[i] = _segment_pattern(p)
+            else:
+                parts.append((p, None))
+        self.parts = tuple(parts)
 
     def match(self, path: str) -> dict[str, str] | None:
         segments = path.split("/")
         if len(segments) != len(self.parts):
             return None
         found: dict[str, str] = {}
-        for segment, (literal, name) in zip(segments, self.parts, strict=True):
-            if name is None:
+        for i, (segment, (literal, name)) in enumerate(zip(segments, self.parts, strict=True)):
+            if name is not None:
+                if not segment:
+                    return None
+                found[name] = segment
+            elif literal is not None:
                 if segment != literal:
                     return None
-            elif not segment:
-                return None
             else:
-                found[name] = segment
+                pattern, names = self.mixed[i]
+                matched = pattern.fullmatch(segment)
+                if matched is None:
+                    return None
+                found.update(zip(names, matched.groups(), strict=True))
         return found
 
     @property
@@ -74,6 +89,15 @@ def route_of(scope: Any, routes: Routes[T]) -> tuple[PathTemplate, T, dict[str, 
         extensions[_ROUTED] = routes.find(scope["path"])
     found: tuple[PathTemplate, T, dict[str, str]] | None = extensions[_ROUTED]
     return found
+
+
+def _segment_pattern(segment: str) -> tuple[re.Pattern[str], tuple[str, ...]]:
+    """A segment mixing literals and parameters (each one or more characters), and the
+    parameters' names in the order of its groups."""
+    pieces = [piece for piece in re.split(r"(\{[^}]*\})", segment) if piece]
+    names = tuple(piece[1:-1] for piece in pieces if piece.startswith("{"))
+    pattern = "".join("(.+?)" if piece.startswith("{") else re.escape(piece) for piece in pieces)
+    return re.compile(pattern), names
 
 
 def _rank(item: tuple[PathTemplate, Any]) -> int:

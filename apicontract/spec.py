@@ -7,11 +7,13 @@ import functools
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import jsonschema_rs
 
 from apicontract import document
 from apicontract.dialect import to_json_schema
+from apicontract.document import escaped
 
 
 class Spec:
@@ -88,24 +90,76 @@ def load(path: Path) -> Spec:
 SCHEMA_REFS = "#/components/schemas/"
 
 
-def inlined(document: Any, node: Any) -> Any:
+class RefError(ValueError):
+    """A `$ref` the document cannot be read with: its message names the pointer."""
+
+
+def inlined(document: Any, node: Any, following: tuple[str, ...] = ()) -> Any:
     """`node` with every $ref but schema refs replaced by what it points at in `document`
-    (schema refs stay: `Spec.compile` resolves them)."""
+    (schema refs stay: `Spec.compile` resolves them). RefError for a ref that points at
+    nothing, or back into itself (which would never end)."""
     if isinstance(node, dict):
         ref = node.get("$ref")
         if isinstance(ref, str) and not ref.startswith(SCHEMA_REFS):
-            return inlined(document, pointed(document, ref.removeprefix("#")))
-        return {k: inlined(document, v) for k, v in node.items()}
+            if ref in following:
+                raise RefError(f"circular $ref: {' -> '.join((*following, ref))}")
+            try:
+                target = pointed(document, ref.removeprefix("#"))
+            except (KeyError, IndexError, ValueError, TypeError) as exc:
+                raise RefError(f"$ref {ref} points at nothing") from exc
+            return inlined(document, target, (*following, ref))
+        return {k: inlined(document, v, following) for k, v in node.items()}
     if isinstance(node, list):
-        return [inlined(document, v) for v in node]
+        return [inlined(document, v, following) for v in node]
     return node
+
+
+def broken_ref(document: Any) -> str | None:
+    """The first `$ref` of the document that cannot be followed, as a sentence naming
+    where it is (a JSON pointer): one pointing outside the document (external files are
+    not read: bundle them first), at nothing, or only at `$ref`s leading back to it."""
+    stack: list[tuple[str, Any]] = [("", document)]
+    while stack:
+        where, node = stack.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str):
+                problem = _ref_problem(document, ref)
+                if problem is not None:
+                    return f"{where or '/'}: $ref {ref} {problem}"
+            stack.extend((f"{where}/{escaped(k)}", v) for k, v in node.items() if k != "$ref")
+        elif isinstance(node, list):
+            stack.extend((f"{where}/{i}", v) for i, v in enumerate(node))
+    return None
+
+
+def _ref_problem(document: Any, ref: str) -> str | None:
+    seen = [ref]
+    while True:
+        if not ref.startswith("#"):
+            return "points outside the document (external files are not read: bundle them)"
+        try:
+            target = pointed(document, ref[1:])
+        except (KeyError, IndexError, ValueError, TypeError):
+            return (
+                "points at nothing"
+                if len(seen) == 1
+                else f"leads to {ref}, which points at nothing"
+            )
+        following = target.get("$ref") if isinstance(target, dict) else None
+        if not isinstance(following, str):
+            return None
+        if following in seen:
+            return f"is circular ({' -> '.join((*seen, following))})"
+        seen.append(following)
+        ref = following
 
 
 def pointed(document: Any, pointer: str) -> Any:
     """The node at JSON pointer `pointer` (RFC 6901); KeyError when there is none."""
     node = document
     for raw in pointer.split("/")[1:]:
-        part = raw.replace("~1", "/").replace("~0", "~")
+        part = unquote(raw).replace("~1", "/").replace("~0", "~")
         node = node[int(part)] if isinstance(node, list) else node[part]
     return node
 

@@ -7,12 +7,18 @@ from pathlib import Path
 from typing import Any
 
 from apicontract import spec
+from apicontract.operations import operations_of
+from apicontract.responses import ResponseChecker
+from apicontract.spec import RefError
 from mockserver.api import events, platform, runs, webhooks, workflows
+from mockserver.api.resources import Resources, roles_of
 from mockserver.core import lifecycle
 from mockserver.core.clock import SimClock
 from mockserver.core.scenario import Scenario
 from mockserver.core.workflows import BUILTIN, Catalogue
 from mockserver.engine import specification
+from mockserver.engine.generic import GenericAnswers
+from mockserver.engine.problems import ApiError
 from mockserver.engine.public import Handler, PublicApi
 from mockserver.engine.server import MockServer, OnDemand
 from mockserver.engine.specification import SpecError
@@ -40,8 +46,9 @@ def build_state(settings: Settings, clock: SimClock | None = None) -> MockState:
         known, base = loaded.catalogue_workflows(), loaded.defaults.over(base)
     served = specification.served(settings.spec_path)
     try:
-        transitions = served.transitions
-    except (KeyError, ValueError) as exc:
+        # A document without RunStatus x-transitions gets the documented run lifecycle.
+        transitions = served.transitions if _has_transitions(served.raw) else lifecycle.LEGAL_MOVES
+    except (KeyError, ValueError, TypeError, AttributeError) as exc:
         raise SpecError(f"{settings.spec_path}: RunStatus x-transitions: {exc}") from exc
     if transitions != lifecycle.LEGAL_MOVES:
         # The lifecycle's timelines make only these moves; a spec promising others is wrong.
@@ -58,32 +65,74 @@ def build_state(settings: Settings, clock: SimClock | None = None) -> MockState:
     )
 
 
+def _has_transitions(document: Any) -> bool:
+    schemas = (document.get("components") or {}).get("schemas") or {}
+    status = schemas.get("RunStatus")
+    return isinstance(status, dict) and "x-transitions" in status
+
+
+class Behaviours(dict[str, Handler]):
+    """The handlers by "METHOD template" and by operationId. connexion (Swagger UI of the
+    served document) resolves every operationId through it: one no behaviour serves
+    resolves to a stand-in, since the compiled public API answers it generically."""
+
+    def __missing__(self, key: Any) -> Handler:
+        return _unserved
+
+
+async def _unserved(**kwargs: Any) -> Any:
+    raise ApiError(501, "served by the compiled public API")
+
+
 def create_app(settings: Settings | None = None, *, clock: SimClock | None = None) -> MockServer:
     """Build the mock. `clock` overrides the one the settings choose (tests pass a ManualClock)."""
     settings = settings or Settings()
+    try:
+        return _created(settings, clock)
+    except RefError as exc:
+        raise SpecError(f"{settings.spec_path}: {exc}") from exc
+
+
+def _created(settings: Settings, clock: SimClock | None) -> MockServer:
     state = build_state(settings, clock)
-    validity.check(state.spec)  # a changed spec is validated before serving
+    if str(state.spec.raw.get("openapi", "")).startswith("3.0"):
+        # A changed spec is validated before serving (connexion's validator knows 3.0 only;
+        # a 3.1 document is read as far as the contract core understands it).
+        validity.check(state.spec)
     run_ops = runs.Runs(state)
-    public: dict[str, Handler] = {
-        "createRun": run_ops.create,
-        "createSyncRun": run_ops.create_sync,
-        "getRun": run_ops.poll,
-        "listRuns": run_ops.list,
-        "getRunById": run_ops.get_by_id,
-        "stopRun": run_ops.stop,
-        "getRunEvents": events.RunEvents(state).stream,
-        "getWorkflow": workflows.Workflows(state).get,
-        "listNodes": platform.list_nodes,
-        "getMe": platform.get_me,
+    # Bound by method and path template so a regenerated document (other operationIds)
+    # keeps them; the operationId is the alternative for a document with other paths.
+    bound: dict[tuple[str, str], Handler] = {
+        ("createRun", "POST /v1/workflows/{workflow_id}/runs"): run_ops.create,
+        ("createSyncRun", "POST /v1/workflows/{workflow_id}/runs/sync"): run_ops.create_sync,
+        ("getRun", "GET /v1/workflows/{workflow_id}/runs/{run_id}"): run_ops.poll,
+        ("listRuns", "GET /v1/workflows/{workflow_id}/runs"): run_ops.list,
+        ("getRunById", "GET /v1/runs/{run_id}"): run_ops.get_by_id,
+        ("stopRun", "POST /v1/runs/{run_id}/stop"): run_ops.stop,
+        ("getRunEvents", "GET /v1/runs/{run_id}/events"): events.RunEvents(state).stream,
+        ("getWorkflow", "GET /v1/workflows/{workflow_id}"): workflows.Workflows(state).get,
+        ("listNodes", "GET /v1/nodes"): platform.list_nodes,
+        ("getMe", "GET /v1/admin/me"): platform.get_me,
     }
+    public = Behaviours((key, handler) for keys, handler in bound.items() for key in keys)
+    answers = GenericAnswers(state.spec.raw, ResponseChecker(state.spec), settings.seed)
+    kept = Resources(state.backend.resources, answers, settings.seed)
+    operations = operations_of(state.spec)
+    roles = roles_of(operations)
+    for operation in operations:
+        role = roles.get(operation.id)
+        served_by = f"{operation.method} {operation.template}"
+        if role is not None and served_by not in public and operation.id not in public:
+            public[served_by] = kept.handler(operation, role)
     rest = OnDemand(lambda: _connexion_app(state, public))
     if settings.engine == "connexion":
-        # The reference engine: /v1 too is connexion's (behind the mock's fault injection).
+        # The reference engine: /v1 too is connexion's (behind the mock's fault injection);
+        # it serves the behaviours' operations, and refuses a document with others at start.
         from mockserver.reference.front import ReferenceFront
 
         served: Any = ReferenceFront(state, rest, frozenset(public))
     else:
-        served = PublicApi(state, public)
+        served = PublicApi(state, public, answers)
     return MockServer(state, served, rest, lifespan=lambda: webhooks.running(state))
 
 

@@ -69,6 +69,7 @@ class MockState:
         await b.journal.clear(workspace)
         await b.time.clear(workspace)
         await b.ids.clear(workspace)
+        await b.resources.clear(workspace)
         if workspace is None:
             self._fault_rngs.clear()
         else:

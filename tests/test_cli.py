@@ -56,7 +56,15 @@ def test_a_bad_setting_is_a_clear_error_not_a_traceback() -> None:
     [
         (None, "cannot read"),
         ("paths: [unclosed\n", "not valid YAML"),
-        ('{"openapi": "3.0.3", "info": {}, "paths": {}}', "RunStatus x-transitions"),
+        ('{"openapi": "3.0.3", "paths": {', "not valid JSON"),
+        ('{"swagger": "2.0", "paths": {}}', "not an OpenAPI 3.0 or 3.1 document"),
+        # a document may have no RunStatus (the documented lifecycle then), not another one
+        (
+            '{"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {},'
+            ' "components": {"schemas": {"RunStatus": {"type": "string", "enum": ["queued"],'
+            ' "x-transitions": {"queued": ["done"]}}}}}',
+            "RunStatus x-transitions",
+        ),
     ],
 )
 def test_a_spec_the_mock_cannot_serve_is_a_clear_error_not_a_traceback(

@@ -109,13 +109,36 @@ def test_the_mock_refuses_a_spec_whose_transitions_differ(tmp_path: Path) -> Non
         create_app(Settings(spec_path=changed))
 
 
-def test_the_mock_refuses_a_spec_with_an_operation_it_cannot_serve(tmp_path: Path) -> None:
+def test_a_renamed_operation_keeps_its_behaviour_and_a_new_one_answers_its_example(
+    tmp_path: Path,
+) -> None:
+    """Behaviours are bound by method and path template: a regenerated document with other
+    operationIds keeps them; an operation nobody wrote a handler for answers its example."""
     document = yaml.safe_load(SPEC_PATH.read_text())
     document["paths"]["/v1/nodes"]["get"]["operationId"] = "listGadgets"
+    listed = {"items": [{"id": "w1"}], "total": 1}
+    document["paths"]["/v1/workflows"] = {
+        "get": {
+            "operationId": "list_workflows",
+            "responses": {
+                "200": {
+                    "description": "the workflows",
+                    "content": {"application/json": {"example": listed}},
+                }
+            },
+        }
+    }
     changed = tmp_path / "openapi.yaml"
     changed.write_text(yaml.safe_dump(document))
-    with pytest.raises(ValueError, match="no handler for operation listGadgets"):
-        create_app(Settings(spec_path=changed))
+    key = {"X-API-Key": "k"}
+    renamed = create_app(Settings(spec_path=changed)).test_client()
+    bundled = create_app(Settings()).test_client()
+    assert (
+        renamed.get("/v1/nodes", headers=key).json() == bundled.get("/v1/nodes", headers=key).json()
+    )
+    answer = renamed.get("/v1/workflows", headers=key)
+    assert (answer.status_code, answer.json()) == (200, listed)
+    assert renamed.get("/v1/workflows").status_code == 401
 
 
 def test_both_create_calls_declare_the_webhook_inline() -> None:
@@ -188,3 +211,40 @@ def test_request_fields_carry_no_default() -> None:
     """openapi-typescript makes a field with a `default` required in the request type."""
     request = SPEC.document["components"]["schemas"]["RunRequest"]
     assert [name for name, field in request["properties"].items() if "default" in field] == []
+
+
+def test_a_new_required_field_is_served_made_from_its_schema_not_a_500(tmp_path: Path) -> None:
+    document = yaml.safe_load(SPEC_PATH.read_text())
+    run = document["components"]["schemas"]["SimplifiedRun"]
+    run["required"].append("priority")
+    run["properties"]["priority"] = {"type": "integer", "minimum": 1, "maximum": 5}
+    changed = tmp_path / "openapi.yaml"
+    changed.write_text(yaml.safe_dump(document))
+    client = create_app(Settings(spec_path=changed)).test_client()
+    created = client.post(
+        "/v1/workflows/6f1c2a4e-8a61-5c5e-9c1e-1d2f3a4b5c6d/runs",
+        json={"input": {}},
+        headers={"X-API-Key": "k"},
+    )
+    assert created.status_code == 200, created.text
+    assert 1 <= created.json()["priority"] <= 5
+
+
+def test_a_parameter_no_behaviour_takes_is_listed_at_start(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    document = yaml.safe_load(SPEC_PATH.read_text())
+    listing = document["paths"]["/v1/workflows/{workflow_id}/runs"]["get"]
+    listing["parameters"].append({"name": "order", "in": "query", "schema": {"type": "string"}})
+    changed = tmp_path / "openapi.yaml"
+    changed.write_text(yaml.safe_dump(document))
+    with caplog.at_level("WARNING", logger="mockserver"):
+        create_app(Settings(spec_path=changed))
+    said = [r.getMessage() for r in caplog.records if "not used" in r.getMessage()]
+    assert said == [
+        "GET /v1/workflows/{workflow_id}/runs: query parameter order is validated but not used"
+    ]
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="mockserver"):
+        create_app(Settings())  # the bundled document: every parameter is taken
+    assert not [r for r in caplog.records if "not used" in r.getMessage()]

@@ -400,3 +400,29 @@ def test_the_redis_journal_leaves_in_batches_soon_and_entirely_on_a_clean_stop(
     assert [json.loads(raw)["path"] for raw in store.lrange(journal, 0, -1)] == [
         f"/v1/{i}" for i in range(8)
     ]
+
+
+def test_inferred_resources_are_kept_per_workspace_in_creation_order(run_on: Any) -> None:
+    async def scenario(b: Backend) -> None:
+        store = b.resources
+        assert [await store.number("w", "/pets") for _ in range(3)] == [1, 2, 3]
+        assert await store.number("v", "/pets") == 1
+        for key in ("2", "1", "3"):
+            await store.put("w", "/pets", key, {"id": int(key), "name": f"p{key}"})
+        await store.put("w", "/pets", "1", {"id": 1, "name": "renamed"})  # keeps its place
+        await store.put("v", "/pets", "1", {"id": 1, "name": "theirs"})
+        assert await store.get("w", "/pets", "1") == {"id": 1, "name": "renamed"}
+        assert [p["id"] for p in await store.all("w", "/pets", 10)] == [2, 1, 3]
+        assert [p["id"] for p in await store.all("w", "/pets", 2)] == [2, 1]
+        assert await store.all("w", "/users/1/pets", 10) == []
+        assert await store.delete("w", "/pets", "2") is True
+        assert await store.delete("w", "/pets", "2") is False
+        assert await store.get("w", "/pets", "2") is None
+        await store.clear("w")
+        assert await store.all("w", "/pets", 10) == []
+        assert await store.get("v", "/pets", "1") == {"id": 1, "name": "theirs"}
+        assert await store.number("w", "/pets") == 1  # numbering starts again
+        await store.clear()
+        assert await store.get("v", "/pets", "1") is None
+
+    run_on(scenario)

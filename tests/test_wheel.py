@@ -158,7 +158,10 @@ def test_the_installed_serve_reads_another_spec_given_by_spec(
     installed: Path, tmp_path: Path
 ) -> None:
     broken = tmp_path / "broken.yaml"
-    broken.write_text("openapi: 3.0.3\ninfo: {title: x, version: '1'}\npaths: {}\n")
+    # Any OpenAPI 3 document is served now: this one's only $ref points at nothing.
+    broken.write_text(
+        "openapi: 3.0.3\ninfo: {title: x, version: '1'}\npaths: {/a: {$ref: '#/nowhere'}}\n"
+    )
     result = subprocess.run(
         [str(installed / "mockserver"), "serve", "--port", "0", "--spec", str(broken)],
         cwd=tmp_path,

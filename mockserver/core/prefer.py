@@ -21,6 +21,10 @@ class Preferences:
     applied: tuple[str, ...] = ()
     # `replay=<name>`: a recorded run asked for (echoed only if a cassette holds it).
     replay: str | None = None
+    # Prism's selection of a generic answer: `code=404`, `example=NAME`, `dynamic=true`.
+    code: int | None = None
+    example: str | None = None
+    dynamic: bool = False
 
     def applied_of(self, *names: str) -> tuple[str, ...]:
         """The honoured tokens among `names` (what a call other than a create honours)."""
@@ -50,6 +54,7 @@ def parse_prefer(header: str | None) -> Preferences:
     faults: dict[str, Any] = {}
     applied: list[str] = []
     replay: str | None = None
+    chosen: dict[str, Any] = {}
     for token in (header or "").replace(";", ",").split(","):
         name, _, value = token.strip().partition("=")
         name, value = name.strip().lower(), value.strip().strip('"')
@@ -75,6 +80,13 @@ def parse_prefer(header: str | None) -> Preferences:
             faults["webhook_duplicates"] = min(n, 10)
         elif name == "webhook_delay" and (d := parse_duration(value)) is not None:
             faults["webhook_delay_s"] = d
+        elif name == "code" and value.isdigit() and 100 <= int(value) <= 599:
+            # Echoed by the generic answer that honours it, not by the run lifecycle.
+            chosen["code"], ok = int(value), False
+        elif name == "example" and 0 < len(value) <= 200:
+            chosen["example"], ok = value, False
+        elif name == "dynamic" and value in ("true", "false"):
+            chosen["dynamic"], ok = value == "true", False
         elif name == "replay" and 0 < len(value) <= 200:
             replay, ok = value, False  # honoured (and echoed) only if it names a recording
         else:
@@ -83,4 +95,6 @@ def parse_prefer(header: str | None) -> Preferences:
             applied.append(f"{name}={value}")
     if "fail_at" in scenario and "outcome" not in scenario:
         scenario["outcome"] = "failed"
-    return Preferences(Scenario(**scenario), RequestFaults(**faults), tuple(applied), replay)
+    return Preferences(
+        Scenario(**scenario), RequestFaults(**faults), tuple(applied), replay, **chosen
+    )

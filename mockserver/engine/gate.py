@@ -43,6 +43,9 @@ class Gate:
     ) -> None:
         settings = state.settings
         self.public = public
+        self.routes = routes
+        # A served document with paths outside /v1 (another API): those are public too.
+        self.elsewhere = any(not t.startswith(PUBLIC) for t in document.get("paths") or {})
         self.journal = state.backend.journal
         self.limits = RequestLimits(settings.max_body_bytes, settings.max_header_bytes)
         self.methods = MethodGuard(routes)
@@ -71,8 +74,13 @@ class Gate:
             )
         return self._cors
 
+    def _public(self, path: str) -> bool:
+        return path.startswith(PUBLIC) or (
+            self.elsewhere and not path.startswith("/_mock") and self.routes.find(path) is not None
+        )
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        public = scope["path"].startswith(PUBLIC)
+        public = self._public(scope["path"])
         if public:
             asked_of(scope)  # workspace and Prefer, once, for every layer after this one
         cors = bool(self.cors_origins)
@@ -118,7 +126,7 @@ class Gate:
             if replayed is None:
                 refusal = self.limits.too_large()
             else:
-                inner = self.public if scope["path"].startswith(PUBLIC) else self.landing
+                inner = self.public if self._public(scope["path"]) else self.landing
                 await inner(scope, replayed, send)
                 return
         await send_reply(send, refusal)

@@ -16,6 +16,7 @@ stay connexion's.
 from __future__ import annotations
 
 import inspect
+import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
@@ -26,19 +27,19 @@ from apicontract.problems import ValidationProblem
 from apicontract.requests import RequestValidator, media_type
 from apicontract.responses import ResponseChecker
 from apicontract.router import Routes, by_template, route_of
-from apicontract.spec import Spec
 from mockserver.engine import problems
 from mockserver.engine.asgi import header, send_json
 from mockserver.engine.asked import Asked, asked_of
 from mockserver.engine.auth import key_check
 from mockserver.engine.encoding import dumps
+from mockserver.engine.generic import DocumentHandler, GenericAnswers
 from mockserver.engine.injection import injected_fault
 from mockserver.engine.problems import ApiError
 from mockserver.engine.reply import Reply, send_reply
-from mockserver.engine.specification import SpecError
 from mockserver.state import MockState
 
 Handler = Callable[..., Any]
+logger = logging.getLogger("mockserver")
 _JSON = b"application/json"
 
 
@@ -60,8 +61,18 @@ class Endpoint:
             (s for alternative in operation.security for s in alternative if s.kind == "apiKey"),
             None,
         )
-        self.secured = bool(operation.security)
+        # Without an API key: an HTTP credential (bearer, basic; OAuth2 sends a bearer).
+        self.http = None
+        if self.key is None:
+            self.http = next((s for a in operation.security for s in a), None)
+        # An empty alternative (`- {}`) makes the credential optional.
+        self.secured = bool(operation.security) and all(operation.security)
         self.handler = handler
+        # Answered from the document: errors too take its shapes (not the Noxus API's).
+        self.from_document = isinstance(handler, DocumentHandler)
+        # A behaviour's answers whose schema requires fields it may not produce.
+        self.filled = not self.from_document
+        self.required: dict[int, tuple[str, ...]] = {}  # by status, read once
         signature = inspect.signature(handler).parameters
         self.accepts = frozenset(signature)
         self.takes_all = any(p.kind is p.VAR_KEYWORD for p in signature.values())
@@ -70,11 +81,26 @@ class Endpoint:
         return self.takes_all or arg in self.accepts
 
 
-def _handler(handlers: Mapping[str, Handler], operation: Operation, spec: Spec) -> Handler:
-    found = handlers.get(operation.id)
-    if found is None:
-        raise SpecError(f"{spec.path}: the mock has no handler for operation {operation.id}")
-    return found
+def _handler(
+    handlers: Mapping[str, Handler], operation: Operation, answers: GenericAnswers
+) -> Handler:
+    """The operation's handler, bound by method and path template (a regenerated document
+    keeps it) or by operationId; else the generic answer."""
+    found = handlers.get(f"{operation.method} {operation.template}") or handlers.get(operation.id)
+    return found if found is not None else _generic(operation, answers)
+
+
+def _generic(operation: Operation, answers: GenericAnswers) -> Handler:
+    async def answer(kwargs: dict[str, Any]) -> Any:
+        asked: Asked = kwargs["asked"]
+        values = {p.name: kwargs.get(_pythonic(p.name)) for p in operation.parameters}
+        body = kwargs.get("body")
+        hints = {**body, **values} if isinstance(body, dict) else values
+        status = answers.status_for(operation, asked.prefer)
+        request = dumps([values, body]).decode()
+        return answers.answer(operation, status, asked.prefer, hints, request)
+
+    return DocumentHandler(answer)
 
 
 def _pythonic(name: str) -> str:
@@ -84,7 +110,12 @@ def _pythonic(name: str) -> str:
 class PublicApi:
     """The ASGI app of /v1: every operation of the served spec, compiled."""
 
-    def __init__(self, state: MockState, handlers: Mapping[str, Handler]) -> None:
+    def __init__(
+        self,
+        state: MockState,
+        handlers: Mapping[str, Handler],
+        answers: GenericAnswers | None = None,
+    ) -> None:
         settings = state.settings
         self.state = state
         self.validator = RequestValidator(state.spec, max_depth=settings.max_json_depth)
@@ -93,15 +124,24 @@ class PublicApi:
         self.validate_responses = settings.validate_responses
         self.unavailable = state.backend.unavailable
         shapes = self.validator.shapes
+        operations = operations_of(state.spec)
+        answers = answers or GenericAnswers(state.spec.raw, self.checker, settings.seed)
+        self.answers = answers
         self.routes = Routes(
             {
                 template: {
-                    method: Endpoint(operation, _handler(handlers, operation, state.spec), shapes)
+                    method: Endpoint(
+                        operation,
+                        _handler(handlers, operation, answers),
+                        shapes,
+                    )
                     for method, operation in by_method.items()
                 }
-                for template, by_method in by_template(operations_of(state.spec)).items()
+                for template, by_method in by_template(operations).items()
             }
         )
+        for line in unused_parameters(self.routes):
+            logger.warning("%s", line)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         found = self._endpoint(scope)
@@ -122,15 +162,21 @@ class PublicApi:
                     kwargs["body"] = body
             result = await endpoint.handler(**kwargs)
         except ValidationProblem as exc:
-            await send_reply(send, problems.validation_answer(exc))
+            await send_reply(send, self._shaped(endpoint, problems.validation_answer(exc)))
             return
         except ApiError as exc:
-            await send_reply(send, problems.api_error_answer(exc))
+            await send_reply(send, self._shaped(endpoint, problems.api_error_answer(exc)))
             return
         except Exception as exc:
             await send_reply(send, self._failure(exc))
             return
         await self._send_result(endpoint, result, scope, receive, send)
+
+    def _shaped(self, endpoint: Endpoint, answer: problems.Answer) -> problems.Answer:
+        if not endpoint.from_document:
+            return answer
+        body, status = self.answers.error(endpoint.operation, answer.status, answer.body)
+        return Reply(body, status, answer.headers)
 
     def _endpoint(self, scope: Any) -> tuple[Endpoint, dict[str, str]] | None:
         """The endpoint and its path parameters; None for an unknown path (the gate's
@@ -186,7 +232,14 @@ class PublicApi:
         return kwargs
 
     def _user(self, endpoint: Endpoint, headers: Mapping[str, str], scope: Any) -> str:
-        """The caller, from the API key the operation's security scheme names."""
+        """The caller, from the API key the operation's security scheme names, or from
+        its HTTP credential (any non-empty one is accepted)."""
+        if endpoint.http is not None:
+            kind = endpoint.http.scheme or "bearer"
+            given, _, credential = (headers.get("authorization") or "").partition(" ")
+            if given.lower() != kind or not credential.strip():
+                raise ApiError(401, f"Missing {kind.capitalize()} credential in Authorization")
+            return credential.strip()
         scheme = endpoint.key
         if scheme is None or scheme.where == "header":
             key = headers.get(scheme.name.lower() if scheme else "x-api-key")
@@ -221,7 +274,7 @@ class PublicApi:
     async def _send_result(
         self, endpoint: Endpoint, result: Any, scope: Any, receive: Any, send: Any
     ) -> None:
-        if not isinstance(result, dict | list | Reply):
+        if not isinstance(result, dict | list | tuple | Reply):
             # A streaming response (the events call): an ASGI app of its own.
             media = getattr(result, "media_type", None)
             documented = endpoint.operation.answer_for(getattr(result, "status_code", 200))
@@ -236,8 +289,24 @@ class PublicApi:
                 return
             await result(scope, receive, send)
             return
-        reply = result if isinstance(result, Reply) else Reply(result)
+        # A behaviour's Reply, or a document-served answer's (body, status, headers).
+        reply = (
+            result
+            if isinstance(result, Reply)
+            else Reply(*result)
+            if isinstance(result, tuple)
+            else Reply(result)
+        )
         body, status, extra = reply.body, reply.status, reply.headers
+        if endpoint.filled and isinstance(body, dict):
+            required = endpoint.required.get(status)
+            if required is None:
+                required = endpoint.required[status] = self.answers.required(
+                    endpoint.operation, status
+                )
+            if required and not all(name in body for name in required):
+                # The spec wins: required fields a behaviour does not produce are made.
+                body = self.answers.filled(endpoint.operation, status, body)
         if self.validate_responses:
             problem = self._nonconformity(endpoint, status, body, extra)
             if problem is not None:
@@ -260,6 +329,28 @@ class PublicApi:
         given = {k.lower(): v for k, v in headers.items()}
         found = self.checker.findings(endpoint.operation, status, "application/json", given, body)
         return found[0].message if found else None
+
+
+# Read by the engine itself for every operation (asked.py, injection.py).
+_ENGINE_READS = frozenset({"prefer"})
+
+
+def unused_parameters(routes: Routes[dict[str, Endpoint]]) -> list[str]:
+    """One line per parameter a behaviour receives but does not take: the document
+    promises something the code ignores (a new or renamed parameter)."""
+    lines = []
+    for _, by_method in routes.table:
+        for endpoint in by_method.values():
+            if endpoint.from_document or endpoint.takes_all:
+                continue
+            for param in endpoint.operation.parameters:
+                arg = endpoint.args[param]
+                if arg not in endpoint.accepts and param.key.lower() not in _ENGINE_READS:
+                    lines.append(
+                        f"{endpoint.operation.method} {endpoint.operation.template}: "
+                        f"{param.where} parameter {param.name} is validated but not used"
+                    )
+    return lines
 
 
 def _url(scope: Any, path: str) -> str:

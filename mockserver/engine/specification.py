@@ -11,10 +11,12 @@ import contextlib
 import hashlib
 import os
 from pathlib import Path
+from typing import Any
 
 import orjson
 
-from apicontract.spec import Spec, load_yaml
+from apicontract.document import BundleError, bundled, has_external_ref
+from apicontract.spec import Spec, broken_ref, load_yaml
 
 _specs: dict[str, Spec] = {}
 
@@ -40,7 +42,7 @@ def cache_root() -> Path:
 
 def served(path: Path) -> Spec:
     """The spec at `path`, parsed once per content: in this process, and as JSON in the
-    user's cache (`parsed-specs/<SHA-256 of the file>.json`), since parsing its YAML was
+    user's cache (`parsed-specs/<SHA-256 of the file>.2.json`), since parsing its YAML was
     a tenth of a start. A changed file has another digest and is parsed again; a document
     JSON cannot hold as it is (a date, a number as a key) is never cached."""
     try:
@@ -51,14 +53,23 @@ def served(path: Path) -> Spec:
     found = _specs.get(key)
     if found is not None:
         return found
-    cached = cache_root() / "parsed-specs" / f"{key}.json"
+    # `.2`: parses cached since external refs are bundled (an older cache may hold them).
+    cached = cache_root() / "parsed-specs" / f"{key}.2.json"
     try:
         document = orjson.loads(cached.read_bytes())
     except (OSError, orjson.JSONDecodeError):
         try:
             document = load_yaml(path)
-        except Exception as exc:  # yaml's errors, without importing yaml here
-            raise SpecError(f"{path}: not valid YAML: {exc}") from exc
+        except Exception as exc:  # yaml's and json's errors, without importing yaml here
+            kind = "JSON" if raw.lstrip().startswith(b"{") else "YAML"
+            raise SpecError(f"{path}: not valid {kind}: {exc}") from exc
+        if has_external_ref(document):
+            # Other files' content is brought in, and never cached under this file's digest.
+            try:
+                document = bundled(document, path.parent)
+            except BundleError as exc:
+                raise SpecError(f"{path}: {exc}") from exc
+            return _checked(path, key, document)
         with contextlib.suppress(OSError, TypeError, orjson.JSONEncodeError):
             encoded = orjson.dumps(document)
             if orjson.loads(encoded) == document:
@@ -66,5 +77,21 @@ def served(path: Path) -> Spec:
                 partial = cached.with_suffix(f".{os.getpid()}.part")  # replicas start at once
                 partial.write_bytes(encoded)
                 os.replace(partial, cached)
+    return _checked(path, key, document)
+
+
+def _checked(path: Path, key: str, document: Any) -> Spec:
+    problem = _unservable(document)
+    if problem is not None:
+        raise SpecError(f"{path}: {problem}")
     found = _specs[key] = Spec(path, document)
     return found
+
+
+def _unservable(document: Any) -> str | None:
+    """Why the document cannot be served (checked once per content: a cached parse passed)."""
+    if not isinstance(document, dict) or not str(document.get("openapi", "")).startswith("3."):
+        return "not an OpenAPI 3.0 or 3.1 document (no `openapi: 3.x`)"
+    if not isinstance(document.get("paths") or {}, dict):
+        return "`paths` is not a mapping"
+    return broken_ref(document)

@@ -122,14 +122,23 @@ def _json(raw: bytes, content_type: str | None) -> Any:
 
 
 def handlers_of(document: Any, handlers: Mapping[str, Handler]) -> dict[str, Handler]:
-    """Every operation's handler, as `receiving` hands it to connexion, by operationId."""
+    """Every operation's handler, as `receiving` hands it to connexion, by operationId: the
+    one bound to its method and path template, else to its operationId, else whatever the
+    mapping answers for a name it lacks (app.Behaviours: a stand-in)."""
     found: dict[str, Handler] = {}
-    for item in document["paths"].values():
+    for template, item in document["paths"].items():
         for method in METHODS:
             operation = item.get(method)
-            if operation is not None and operation.get("operationId") in handlers:
-                name = operation["operationId"]
-                found[name] = receiving(handlers[name], operation, document)
+            name = operation.get("operationId") if isinstance(operation, dict) else None
+            if name is None:
+                continue
+            bound = handlers.get(f"{method.upper()} {template}") or handlers.get(name)
+            if bound is None:
+                try:
+                    bound = handlers[name]
+                except KeyError:
+                    continue
+            found[name] = receiving(bound, operation, document)
     return found
 
 

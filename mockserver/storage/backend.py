@@ -16,6 +16,7 @@ from mockserver.storage.protocols import (
     IdStore,
     JournalStore,
     OutboxStore,
+    ResourceStore,
     RunRepository,
     StreamSlots,
     TimeStore,
@@ -55,6 +56,8 @@ class Backend:
     changes: Changes
     # Reads a call makes together (one round trip where the backend is remote).
     glances: Glances
+    # A served document's inferred resources (collection/item paths).
+    resources: ResourceStore = field(default_factory=memory.MemoryResources)
     # Other processes share this backend: look for their changes and orphaned deliveries.
     shared: bool = False
     # What this backend raises when it cannot be reached (answered 503, retried).

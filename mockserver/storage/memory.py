@@ -13,6 +13,9 @@ import itertools
 import uuid
 from collections import deque
 from dataclasses import replace
+from typing import Any
+
+import orjson
 
 from mockserver.core.clock import Reading, SimClock
 from mockserver.core.faults import FaultBook, FaultRule
@@ -275,3 +278,36 @@ class MemorySlots:
 
     async def release(self, token: str) -> None:
         self._open.discard(token)
+
+
+class MemoryResources:
+    """Inferred resources: dicts keep creation order; a copy in, a copy out (a caller
+    changing what it got never changes what is stored)."""
+
+    def __init__(self) -> None:
+        self._held: dict[tuple[str, str], dict[str, bytes]] = {}
+        self._numbers: dict[tuple[str, str], int] = {}
+
+    async def put(self, workspace: str, collection: str, key: str, value: Any) -> None:
+        self._held.setdefault((workspace, collection), {})[key] = orjson.dumps(value)
+
+    async def get(self, workspace: str, collection: str, key: str) -> Any | None:
+        raw = self._held.get((workspace, collection), {}).get(key)
+        return None if raw is None else orjson.loads(raw)
+
+    async def delete(self, workspace: str, collection: str, key: str) -> bool:
+        return self._held.get((workspace, collection), {}).pop(key, None) is not None
+
+    async def all(self, workspace: str, collection: str, limit: int) -> list[Any]:
+        held = self._held.get((workspace, collection), {})
+        return [orjson.loads(raw) for raw in itertools.islice(held.values(), limit)]
+
+    async def number(self, workspace: str, collection: str) -> int:
+        key = (workspace, collection)
+        self._numbers[key] = self._numbers.get(key, 0) + 1
+        return self._numbers[key]
+
+    async def clear(self, workspace: str | None = None) -> None:
+        for held in (self._held, self._numbers):
+            for key in [k for k in held if workspace is None or k[0] == workspace]:
+                del held[key]

@@ -11,7 +11,7 @@ picks one by URL). The rules every backend keeps, checked by tests/test_storage_
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from mockserver.core.clock import Reading
 from mockserver.core.faults import FaultRule
@@ -142,3 +142,24 @@ class StreamSlots(Protocol):
     async def renew(self, token: str) -> None: ...
 
     async def release(self, token: str) -> None: ...
+
+
+class ResourceStore(Protocol):
+    """Resources a served document's collection/item paths hold (inferred state): JSON
+    values by workspace, collection (its concrete path) and id, in creation order."""
+
+    async def put(self, workspace: str, collection: str, key: str, value: Any) -> None: ...
+
+    async def get(self, workspace: str, collection: str, key: str) -> Any | None: ...
+
+    async def delete(self, workspace: str, collection: str, key: str) -> bool:
+        """False when there was none."""
+        ...
+
+    async def all(self, workspace: str, collection: str, limit: int) -> list[Any]: ...
+
+    async def number(self, workspace: str, collection: str) -> int:
+        """The next number of a collection's integer ids (1, 2, ...)."""
+        ...
+
+    async def clear(self, workspace: str | None = None) -> None: ...

@@ -31,6 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
 
+import orjson
 import redis.asyncio as aioredis
 from redis.asyncio.connection import SSLConnection
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -725,6 +726,48 @@ class RedisIds:
             await self._r.delete(_key("ids", workspace))
 
 
+class RedisResources:
+    """Inferred resources: a hash of values and a sorted set of creation order per
+    workspace and collection (`res:<workspace>:...`)."""
+
+    def __init__(self, r: Any) -> None:
+        self._r = r
+
+    async def put(self, workspace: str, collection: str, key: str, value: Any) -> None:
+        order = await self._r.incr(_key("res", workspace, "seq"))
+        pipe = self._r.pipeline(transaction=True)
+        pipe.hset(_key("res", workspace, "values", collection), key, orjson.dumps(value))
+        pipe.zadd(_key("res", workspace, "order", collection), {key: order}, nx=True)
+        await pipe.execute()
+
+    async def get(self, workspace: str, collection: str, key: str) -> Any | None:
+        raw = await self._r.hget(_key("res", workspace, "values", collection), key)
+        return None if raw is None else orjson.loads(raw)
+
+    async def delete(self, workspace: str, collection: str, key: str) -> bool:
+        pipe = self._r.pipeline(transaction=True)
+        pipe.hdel(_key("res", workspace, "values", collection), key)
+        pipe.zrem(_key("res", workspace, "order", collection), key)
+        removed, _ = await pipe.execute()
+        return bool(removed)
+
+    async def all(self, workspace: str, collection: str, limit: int) -> list[Any]:
+        if limit <= 0:
+            return []
+        keys = await self._r.zrange(_key("res", workspace, "order", collection), 0, limit - 1)
+        if not keys:
+            return []
+        raw = await self._r.hmget(_key("res", workspace, "values", collection), keys)
+        return [orjson.loads(v) for v in raw if v is not None]
+
+    async def number(self, workspace: str, collection: str) -> int:
+        return int(await self._r.incr(_key("res", workspace, "numbers", collection)))
+
+    async def clear(self, workspace: str | None = None) -> None:
+        pattern = _key("res", "*") if workspace is None else _key("res", workspace, "*")
+        await _delete_matching(self._r, pattern)
+
+
 class RedisSlots:
     def __init__(self, r: Any) -> None:
         self._r = r
@@ -869,6 +912,7 @@ def open_redis(url: str, settings: Settings) -> Backend:
         journal=journal,
         ids=RedisIds(r, settings.seed),
         slots=RedisSlots(r),
+        resources=RedisResources(r),
         changes=changes,
         glances=RedisGlances(link, runs, time_store),
         shared=True,

@@ -13,6 +13,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from mockserver.core.clock import Anchor, Reading, SimClock
 from mockserver.core.faults import FaultRule
 from mockserver.core.models import Delivery, Entry, Run
@@ -59,6 +61,18 @@ CREATE TABLE IF NOT EXISTS journal (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, workspace TEXT, entry TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS slots (token TEXT PRIMARY KEY, until REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS resources (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    workspace TEXT NOT NULL,
+    collection TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    UNIQUE (workspace, collection, key)
+);
+CREATE TABLE IF NOT EXISTS resource_numbers (
+    workspace TEXT NOT NULL, collection TEXT NOT NULL, number INTEGER NOT NULL,
+    PRIMARY KEY (workspace, collection)
+);
 """
 # Slots of streams whose process died free themselves after this long without renewal.
 SLOT_LEASE_S = 60.0
@@ -474,6 +488,75 @@ class SqliteSlots:
         self._db.write("DELETE FROM slots WHERE token = ?", token)
 
 
+class SqliteResources:
+    """Inferred resources, one row each, listed in creation order (a replaced resource
+    keeps its place)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def put(self, workspace: str, collection: str, key: str, value: Any) -> None:
+        self._db.write(
+            "INSERT INTO resources (workspace, collection, key, value) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (workspace, collection, key) DO UPDATE SET value = excluded.value",
+            workspace,
+            collection,
+            key,
+            orjson.dumps(value).decode(),
+        )
+
+    async def get(self, workspace: str, collection: str, key: str) -> Any | None:
+        rows = self._db.query(
+            "SELECT value FROM resources WHERE workspace = ? AND collection = ? AND key = ?",
+            workspace,
+            collection,
+            key,
+        )
+        return orjson.loads(rows[0][0]) if rows else None
+
+    async def delete(self, workspace: str, collection: str, key: str) -> bool:
+        return bool(
+            self._db.write(
+                "DELETE FROM resources WHERE workspace = ? AND collection = ? AND key = ?",
+                workspace,
+                collection,
+                key,
+            )
+        )
+
+    async def all(self, workspace: str, collection: str, limit: int) -> list[Any]:
+        rows = self._db.query(
+            "SELECT value FROM resources WHERE workspace = ? AND collection = ?"
+            " ORDER BY seq LIMIT ?",
+            workspace,
+            collection,
+            limit,
+        )
+        return [orjson.loads(row[0]) for row in rows]
+
+    async def number(self, workspace: str, collection: str) -> int:
+        def steps(conn: sqlite3.Connection) -> int:
+            conn.execute(
+                "INSERT INTO resource_numbers VALUES (?, ?, 1) ON CONFLICT (workspace, collection)"
+                " DO UPDATE SET number = number + 1",
+                (workspace, collection),
+            )
+            row = conn.execute(
+                "SELECT number FROM resource_numbers WHERE workspace = ? AND collection = ?",
+                (workspace, collection),
+            ).fetchone()
+            return int(row[0])
+
+        return int(self._db.transaction(steps))
+
+    async def clear(self, workspace: str | None = None) -> None:
+        for table in ("resources", "resource_numbers"):
+            if workspace is None:
+                self._db.write(f"DELETE FROM {table}")
+            else:
+                self._db.write(f"DELETE FROM {table} WHERE workspace = ?", workspace)
+
+
 def open_sqlite(path: Path, settings: Settings) -> Backend:
     db = Database(path)
     runs, times = SqliteRuns(db), SqliteTime(db, process_clock(settings, SqliteAnchor(db)))
@@ -486,6 +569,7 @@ def open_sqlite(path: Path, settings: Settings) -> Backend:
         # Unseeded: restarts and other workers would repeat a seeded sequence.
         ids=MemoryIds(None),
         slots=SqliteSlots(db),
+        resources=SqliteResources(db),
         changes=Changes(poll_s=0.25),  # other processes change the file without telling us
         glances=StoreGlances(runs, times),
         shared=True,
