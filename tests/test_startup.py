@@ -4,23 +4,19 @@ the server protocol sending each answer's head with its body."""
 from __future__ import annotations
 
 import asyncio
-import copy
 import json
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-import openapi_spec_validator
 import pytest
-from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
 from apicontract import spec
 from apicontract.spec import Spec
 from mockserver import Settings
 from mockserver.app import CONTROL_SPEC
 from mockserver.engine import specification
-from mockserver.reference import validity
 
 DEFERRED_CHECK = """
 import asyncio, sys
@@ -88,11 +84,7 @@ def test_the_served_spec_is_parsed_once_per_content(
     assert len(parsed) == 4  # JSON cannot hold a date as YAML read it: never cached
 
 
-def test_a_broken_spec_is_refused_at_start_though_connexion_is_not_imported(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setattr(validity, "_passed", set())
+def test_a_broken_spec_is_refused_at_start_naming_the_place(tmp_path: Path) -> None:
     document = spec.load_yaml(Settings().spec_path)
     document["paths"]["/v1/nodes"]["get"]["responses"] = "not a responses object"
     broken = tmp_path / "openapi.yaml"
@@ -102,45 +94,25 @@ def test_a_broken_spec_is_refused_at_start_though_connexion_is_not_imported(
     with pytest.raises(specification.SpecError, match="not a valid OpenAPI document") as got:
         create_app(Settings(spec_path=broken))
     assert str(broken) in str(got.value)
-    assert isinstance(got.value.__cause__, OpenAPIValidationError)
+    assert "/paths/~1v1~1nodes/get/responses" in str(got.value)
 
 
-@pytest.fixture
-def fresh_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[object]:
-    """An empty validation cache, and a record of every real validation."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    monkeypatch.setattr(validity, "_passed", set())
-    validated: list[object] = []
-    original = openapi_spec_validator.validate
+@pytest.mark.parametrize("version", ["3.0.3", "3.1.0"])
+def test_the_metaschema_check_knows_both_versions(version: str) -> None:
+    from apicontract import metaschema
 
-    def counting(document: Any, *args: Any, **kwargs: Any) -> Any:
-        validated.append(document)
-        return original(document, *args, **kwargs)
-
-    monkeypatch.setattr(openapi_spec_validator, "validate", counting)
-    return validated
+    minimal = {"openapi": version, "info": {"title": "t", "version": "1"}, "paths": {}}
+    assert metaschema.problems(minimal) == []
+    (missing,) = metaschema.problems({**minimal, "info": {"title": "t"}})
+    assert missing.startswith("/info: ") and "version" in missing
+    assert metaschema.problems({**minimal, "openapi": "2.0"}) == [
+        "/openapi: '2.0' is not OpenAPI 3.0 or 3.1"
+    ]
 
 
-def test_the_bundled_specs_are_valid_openapi(fresh_cache: list[object]) -> None:
+def test_the_bundled_specs_are_valid_openapi() -> None:
     for path in (Settings().spec_path, CONTROL_SPEC):
-        validity.check(Spec(path, spec.load_yaml(path)))
-    assert len(fresh_cache) == 2  # validated for real, not remembered
-    assert len(list(validity.cache_dir().iterdir())) == 2
-
-
-def test_a_spec_is_validated_once_and_a_changed_one_again(
-    fresh_cache: list[object], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    document = spec.load(Settings().spec_path).document
-    validity.check(Spec(tmp_path / "a.yaml", copy.deepcopy(document)))
-    monkeypatch.setattr(validity, "_passed", set())  # as a new process would start
-    validity.check(Spec(tmp_path / "a.yaml", copy.deepcopy(document)))
-    assert len(fresh_cache) == 1  # the second start read the cache
-    changed = copy.deepcopy(document)
-    changed["paths"]["/v1/nodes"]["get"]["responses"] = "not a responses object"
-    with pytest.raises(specification.SpecError, match="a.yaml: not a valid OpenAPI document"):
-        validity.check(Spec(tmp_path / "a.yaml", changed))
-    assert len(fresh_cache) == 2
+        specification.check(Spec(path, spec.load_yaml(path)))
 
 
 def test_v1_is_served_while_connexion_is_being_built() -> None:

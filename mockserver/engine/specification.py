@@ -1,8 +1,9 @@
 """The served spec, parsed once per content, and the error a spec the mock cannot serve is.
 
 The parsed document is cached as JSON under the cache folder (`cache_root()`:
-`$XDG_CACHE_HOME/mockserver`, else `~/.cache/mockserver`); its validation as OpenAPI,
-remembered the same way, is mockserver/reference/validity.py's.
+`$XDG_CACHE_HOME/mockserver`, else `~/.cache/mockserver`); `check` refuses a document
+that is not OpenAPI 3.0 / 3.1 (the contract core's metaschema: milliseconds, so it runs
+at every start).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from apicontract import metaschema
 from apicontract.document import BundleError, bundled, has_external_ref
 from apicontract.spec import Spec, broken_ref, load_yaml
 
@@ -95,3 +97,10 @@ def _unservable(document: Any) -> str | None:
     if not isinstance(document.get("paths") or {}, dict):
         return "`paths` is not a mapping"
     return broken_ref(document)
+
+
+def check(spec: Spec) -> None:
+    """SpecError, naming the file and the JSON pointer, unless the spec is OpenAPI 3.0/3.1."""
+    found = metaschema.problems(spec.raw)
+    if found:
+        raise SpecError(f"{spec.path}: not a valid OpenAPI document: {found[0]}")
