@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import warnings
 from pathlib import Path
 from typing import Any
 
 from apicontract import spec
-from apicontract.operations import operations_of
+from apicontract.operations import METHODS, operations_of
 from apicontract.responses import ResponseChecker
 from apicontract.spec import RefError
 from mockserver.api import events, platform, runs, webhooks, workflows
@@ -26,6 +27,7 @@ from mockserver.settings import Settings
 from mockserver.state import MockState
 from mockserver.storage.location import open_backend
 
+logger = logging.getLogger("mockserver")
 CONTROL_SPEC = Path(__file__).resolve().parent / "control" / "control.yaml"
 
 
@@ -188,7 +190,16 @@ def _connexion_app(state: MockState, public: dict[str, Handler]) -> Any:
     }
     document = with_key_info(state.spec.document)
     received = handlers_of(document, public)
-    app.add_api(document, resolver=Resolver(function_resolver=received.__getitem__), **common)
+    if settings.engine == "connexion" or _connexion_reads(document, received):
+        app.add_api(document, resolver=Resolver(function_resolver=received.__getitem__), **common)
+    else:
+        # connexion reads OpenAPI 3.0 with an operationId everywhere; the compiled engine
+        # serves any other document's /v1, and the control API and dashboard stay up.
+        logger.warning(
+            "%s: no Swagger UI for this document (connexion reads OpenAPI 3.0 with an "
+            "operationId on every operation); the API itself is served",
+            state.spec.path,
+        )
     control_spec = spec.load_yaml(CONTROL_SPEC)
     app.add_api(
         control_spec,
@@ -199,3 +210,16 @@ def _connexion_app(state: MockState, public: dict[str, Handler]) -> Any:
     )
     errors.install(app, state.backend.unavailable)
     return Keyed(app, settings.api_keys)
+
+
+def _connexion_reads(document: Any, handlers: dict[str, Handler]) -> bool:
+    """Whether connexion can mount `document`: OpenAPI 3.0, every operation named and
+    resolved."""
+    if not str(document.get("openapi", "")).startswith("3.0"):
+        return False
+    return all(
+        isinstance(operation, dict) and operation.get("operationId") in handlers
+        for item in document.get("paths", {}).values()
+        for method, operation in item.items()
+        if method in METHODS
+    )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import gzip
+import json
 import subprocess
 import sys
 import time
@@ -227,3 +228,32 @@ def test_twilio_accounts_are_kept_through_json_suffixed_paths_and_form_bodies(
     listed = client.get("/2010-04-01/Accounts.json", headers=auth).json()
     assert [a["friendly_name"] for a in listed["accounts"]] == ["n0", "n1", "n2"]
     assert client.get("/2010-04-01/Accounts.json").status_code == 401  # basic auth required
+
+
+@pytest.mark.parametrize("version", ["3.1.0", "3.0.3"])
+def test_the_control_api_stays_up_for_a_document_connexion_cannot_mount(
+    tmp_path: Path, version: str
+) -> None:
+    # 3.1, or an operation without operationId: connexion cannot mount it for Swagger UI.
+    document = {
+        "openapi": version,
+        "info": {"title": "t", "version": "1"},
+        "paths": {
+            "/things": {
+                "get": {
+                    "responses": {
+                        "200": {
+                            "description": "ok",
+                            "content": {"application/json": {"schema": {"type": "array"}}},
+                        }
+                    }
+                }
+            }
+        },
+    }
+    path = tmp_path / "openapi.json"
+    path.write_text(json.dumps(document))
+
+    with create_app(Settings(spec_path=path)).test_client() as client:
+        assert client.get("/things").status_code == 200
+        assert client.get("/_mock/health").status_code == 200
