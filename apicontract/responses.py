@@ -74,12 +74,19 @@ class ResponseChecker:
             return found
         schema = answer.schemas.get(mime)
         if body_read and schema is not None and is_json(mime):
-            errors = self.schemas.errors([], schema, body)
-            if errors:
-                found.append(
-                    Finding(SCHEMA, f"Response body does not conform to the spec: {listed(errors)}")
-                )
+            problem = body_problem(self.schemas, schema, body)
+            if problem is not None:
+                found.append(Finding(SCHEMA, problem))
         return found
+
+
+def body_problem(schemas: SchemaCache, schema: Any, body: Any) -> str | None:
+    """Why an answer's body breaks its documented schema, as one line; None when it
+    conforms (also what connexion's response validator asks, on the reference engine)."""
+    errors = schemas.errors([], schema, body)
+    if not errors:
+        return None
+    return f"Response body does not conform to the spec: {listed(errors)}"
 
 
 def _wildcard(media: frozenset[str], mime: str) -> bool:

@@ -113,6 +113,7 @@ def _created(settings: Settings, clock: SimClock | None) -> MockServer:
         ("getMe", "GET /v1/admin/me"): platform.get_me,
     }
     public = Behaviours((key, handler) for keys, handler in bound.items() for key in keys)
+    behaviours = frozenset(public)  # what the reference engine can serve
     answers = GenericAnswers(state.spec.raw, ResponseChecker(state.spec), settings.seed)
     kept = Resources(state.backend.resources, answers, settings.seed)
     operations = operations_of(state.spec)
@@ -125,10 +126,12 @@ def _created(settings: Settings, clock: SimClock | None) -> MockServer:
     rest = OnDemand(lambda: _connexion_app(state, public))
     if settings.engine == "connexion":
         # The reference engine: /v1 too is connexion's (behind the mock's fault injection);
-        # it serves the behaviours' operations, and refuses a document with others at start.
+        # it serves the behaviours' operations only (the run lifecycle), and refuses a
+        # document with others at start: answers from the document are the compiled
+        # engine's.
         from mockserver.reference.front import ReferenceFront
 
-        served: Any = ReferenceFront(state, rest, frozenset(public))
+        served: Any = ReferenceFront(state, rest, behaviours)
     else:
         served = PublicApi(state, public, answers)
     return MockServer(state, served, rest, lifespan=lambda: webhooks.running(state))

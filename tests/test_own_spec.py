@@ -18,6 +18,7 @@ from openapi_core import OpenAPI
 
 from mockserver import Settings
 from mockserver.app import create_app
+from mockserver.engine.specification import SpecError
 from tests import fastapi_flavour
 from tests.conftest import QA, serving
 from tests.own_spec import HOST, calls, judged
@@ -257,3 +258,21 @@ def test_the_control_api_stays_up_for_a_document_connexion_cannot_mount(
     with create_app(Settings(spec_path=path)).test_client() as client:
         assert client.get("/things").status_code == 200
         assert client.get("/_mock/health").status_code == 200
+
+
+def test_the_reference_engine_refuses_at_start_what_connexion_cannot_serve(
+    tmp_path: Path,
+) -> None:
+    from apicontract.document import read
+
+    # petstore's operations are inferred state and examples: the compiled engine's only.
+    with pytest.raises(SpecError, match="no handler for operation findPets"):
+        create_app(Settings(spec_path=PETSTORE, engine="connexion"))
+    document = read(PETSTORE)
+    document["openapi"] = "3.1.0"
+    newer = tmp_path / "openapi.json"
+    newer.write_text(json.dumps(document))
+    with pytest.raises(SpecError, match="reads OpenAPI 3.0, not 3.1.0"):
+        create_app(Settings(spec_path=newer, engine="connexion"))
+    create_app(Settings(spec_path=PETSTORE))  # the compiled engine serves both
+    create_app(Settings(spec_path=newer))

@@ -16,10 +16,9 @@ from typing import Any
 import orjson
 
 from apicontract.bodies import decode_json as decode_body
-from apicontract.problems import listed
 from apicontract.schemas import SchemaCache
 
-__all__ = ["PARSED_BODY", "SchemaCache", "conformance_errors", "decode_answer", "decode_body"]
+__all__ = ["PARSED_BODY", "SchemaCache", "decode_answer", "decode_body"]
 
 Loc = list[str | int]
 
@@ -39,11 +38,3 @@ def decode_answer(raw: bytes, encoding: str) -> Any:
         with contextlib.suppress(orjson.JSONDecodeError):
             return orjson.loads(raw)
     return json.loads(raw.decode(encoding))
-
-
-def conformance_errors(cache: SchemaCache, schema: dict[str, Any], body: Any) -> str | None:
-    """Why an answer breaks its documented schema, as one line; None when it conforms."""
-    errors = cache.errors([], schema, body)
-    if not errors:
-        return None
-    return f"Response body does not conform to the spec: {listed(errors)}"

@@ -44,6 +44,7 @@ from connexion.validators import (
 
 from apicontract.operations import METHODS
 from apicontract.problems import ErrorItem, ValidationProblem
+from apicontract.responses import body_problem
 from apicontract.spec import inlined
 from mockserver.engine.asked import asked_of
 from mockserver.engine.auth import key_check
@@ -51,7 +52,6 @@ from mockserver.engine.encoding import dumps
 from mockserver.engine.reply import Reply
 from mockserver.engine.validation import (
     SchemaCache,
-    conformance_errors,
     decode_answer,
     decode_body,
 )
@@ -275,7 +275,7 @@ class JSONResponseValidator(AbstractResponseBodyValidator):  # type: ignore[misc
             raise NonConformingResponseBody(f"Response body is not JSON: {exc}") from exc
 
     def _validate(self, body: Any) -> dict[str, Any] | None:
-        problem = conformance_errors(self.cache, self.schema, body)
+        problem = body_problem(self.cache, self.schema, body)
         if problem is not None:
             raise NonConformingResponseBody(problem)
         return None

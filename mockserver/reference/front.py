@@ -6,29 +6,22 @@ behind this front, which does what connexion has no notion of or does against th
 - An operation without a requestBody has no body to read, so its Content-Type is not
   passed on: stock connexion parses a form body on every call (for the handler's `files`)
   and would answer a GET carrying a boundary-less multipart type with a 400.
-The route table is the spec's, matched as the gate's method guard matches it (routes.py),
-so no routing information is read out of connexion.
+The route table is the contract core's (apicontract/router.py), the one the gate's method
+guard matches with, so no routing information is read out of connexion.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from apicontract.operations import METHODS
-from apicontract.router import Routes, route_of
+from apicontract.operations import operations_of
+from apicontract.router import operation_routes, route_of
 from mockserver.engine import problems
 from mockserver.engine.asked import asked_of
 from mockserver.engine.injection import injected_fault
 from mockserver.engine.reply import send_reply
 from mockserver.engine.specification import SpecError
 from mockserver.state import MockState
-
-
-@dataclass(frozen=True, slots=True)
-class Operation:
-    id: str
-    has_body: bool
 
 
 class ReferenceFront:
@@ -38,19 +31,21 @@ class ReferenceFront:
         self.state = state
         self.app = app
         self.unavailable = state.backend.unavailable
-        table: dict[str, dict[str, Operation]] = {}
-        for template, item in state.spec.raw["paths"].items():
-            table[template] = {}
-            for method in METHODS:
-                if method in item:
-                    name = item[method].get("operationId", "(no operationId)")
-                    if name not in handled:
-                        raise SpecError(
-                            f"{state.spec.path}: the mock has no handler for operation {name}"
-                        )
-                    has_body = "requestBody" in item[method]
-                    table[template][method.upper()] = Operation(name, has_body)
-        self.routes = Routes(table)
+        version = str(state.spec.raw.get("openapi", ""))
+        if not version.startswith("3.0"):
+            raise SpecError(
+                f"{state.spec.path}: the reference engine (connexion) reads OpenAPI 3.0, "
+                f"not {version}; the compiled engine serves it"
+            )
+        operations = operations_of(state.spec)
+        for operation in operations:
+            bound = f"{operation.method} {operation.template}"
+            if operation.id not in handled and bound not in handled:
+                raise SpecError(
+                    f"{state.spec.path}: the reference engine has no handler for operation "
+                    f"{operation.id} (connexion serves the behaviours' operations only)"
+                )
+        self.routes = operation_routes(operations)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         found = route_of(scope, self.routes)
@@ -64,7 +59,7 @@ class ReferenceFront:
             if fault is not None:
                 await send_reply(send, fault)
                 return
-            if not operation.has_body:
+            if operation.body is None:
                 headers = [(k, v) for k, v in scope["headers"] if k != b"content-type"]
                 scope = {**scope, "headers": headers}
         await self.app(scope, receive, send)
