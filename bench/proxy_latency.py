@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from mockserver.process import free_port, running_mock
+from mockserver.process import free_port, health_answers, running_mock, stop, wait_ready
 
 WORKFLOW = "239baa8b-4361-5782-9277-a817111bd274"
 KEY = {"X-API-Key": "bench-proxy"}
@@ -36,23 +36,17 @@ def running_proxy(upstream: str) -> Iterator[str]:
     port = free_port()
     command = [sys.executable, "-m", "mockserver", "proxy", "--upstream", upstream]
     proc = subprocess.Popen(
-        [*command, "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [*command, "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # stopped by process group, as every server we start
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{url}/_mock/health", timeout=1)
-                break
-            except httpx.TransportError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the proxy did not start") from None
-                time.sleep(0.05)
+        wait_ready(proc, "the proxy", lambda: health_answers(url), 30)
         yield url
     finally:
-        proc.terminate()
-        proc.wait(timeout=15)
+        stop(proc)
 
 
 def measure(calls: int, max_seconds: float) -> dict[str, dict[str, float]]:

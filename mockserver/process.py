@@ -65,20 +65,20 @@ def running_mock(
     )
     mock = MockProcess(proc, port)
     try:
-        _wait_ready(proc, "the mock", lambda: _health_answers(mock.url), ready_within_s)
+        wait_ready(proc, "the mock", lambda: health_answers(mock.url), ready_within_s)
         yield mock
     finally:
         stop(proc)
 
 
-def _health_answers(url: str) -> bool:
+def health_answers(url: str) -> bool:
     try:
         return httpx.get(f"{url}/_mock/health", timeout=1).status_code == 200
     except httpx.TransportError:
         return False
 
 
-def _wait_ready(
+def wait_ready(
     proc: subprocess.Popen[Any], name: str, ready: Callable[[], bool], within_s: float
 ) -> None:
     """Until `ready()`; an exit or `within_s` seconds first is a RuntimeError naming `name`."""
@@ -133,7 +133,7 @@ def running_redis(port: int | None = None, ready_within_s: float = 15.0) -> Iter
     )
     server = RedisProcess(proc, port)
     try:
-        _wait_ready(
+        wait_ready(
             proc, f"redis-server on port {port}", lambda: _answers_ping(port), ready_within_s
         )
         yield server

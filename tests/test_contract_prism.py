@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -25,7 +23,7 @@ import httpx
 import pytest
 
 from contract_tests import rules
-from mockserver.process import free_port
+from mockserver.process import free_port, stop, wait_ready
 
 ROOT = Path(__file__).resolve().parent.parent
 PRISM = ROOT / "bench" / "node_modules" / ".bin" / "prism"
@@ -95,20 +93,22 @@ def prism(*flags: str) -> Iterator[str]:
         )  # fmt: skip
         url = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    httpx.get(f"{url}/v1/nodes", timeout=1)
-                    break
-                except httpx.TransportError:
-                    log.seek(0)
-                    assert process.poll() is None, f"Prism exited: {log.read()[-2000:]!r}"
-                    assert time.monotonic() < deadline, "Prism did not listen within 60 s"
-                    time.sleep(0.1)
+            try:
+                wait_ready(process, "Prism", lambda: _answers(url), 60)
+            except RuntimeError as exc:
+                log.seek(0)
+                raise AssertionError(f"{exc}: {log.read()[-2000:]!r}") from exc
             yield url
         finally:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=10)
+            stop(process)
+
+
+def _answers(url: str) -> bool:
+    try:
+        httpx.get(f"{url}/v1/nodes", timeout=1)
+    except httpx.TransportError:
+        return False
+    return True
 
 
 # what a report a person can act on never shows (hypothesis' and schemathesis' own wording)
