@@ -66,6 +66,8 @@ class GenericAnswers:
         self.document = document
         self.checker = checker
         self.seed = seed
+        # An example's verdict never changes: judged on first use, not on every request.
+        self._examples: dict[tuple[int, str, str | None], tuple[str | None, Any]] = {}
 
     def status_for(self, operation: Operation, prefer: Preferences) -> int:
         """The status asked, if documented; else the first documented success."""
@@ -208,6 +210,17 @@ class GenericAnswers:
         """The example asked by name, else the first; (its name, its value), or _NONE
         as the value when none conforms (an example breaking its own schema is never
         sent: made data instead)."""
+        # A name the document lacks is read as no name: clients cannot grow this memo.
+        known = name if name in (answer.examples.get(media) or {}) else None
+        key = (id(answer), media, known)
+        chosen = self._examples.get(key)
+        if chosen is None:
+            chosen = self._examples[key] = self._conforming(operation, status, answer, media, known)
+        return chosen
+
+    def _conforming(
+        self, operation: Operation, status: int, answer: Answer, media: str, name: str | None
+    ) -> tuple[str | None, Any]:
         named = answer.examples.get(media) or {}
         candidates = [name] if name in named else list(named)
         for found in candidates:
