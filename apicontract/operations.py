@@ -28,6 +28,12 @@ class Parameter:
     explode: bool
     # `content` instead of `schema`: the value is a document of that media type (JSON).
     media: str | None = None
+    # The handler's keyword argument: the name snake_cased, as connexion's pythonic_params
+    # makes it (both engines call a handler alike); set once, read on every call.
+    arg: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "arg", self.arg or argument_name(self.name))
 
     @property
     def key(self) -> str:
@@ -230,3 +236,8 @@ def _schemes(document: Any) -> dict[str, Scheme]:
         else:
             found[name] = Scheme(kind, "header", "authorization")
     return found
+
+
+def argument_name(name: str) -> str:
+    """A parameter's name as a Python keyword argument (`Last-Event-ID` -> `last_event_id`)."""
+    return name.replace("-", "_").lower()

@@ -99,7 +99,7 @@ class Resources:
     async def _serve(self, operation: Operation, role: Role, kwargs: dict[str, Any]) -> Result:
         asked: Asked = kwargs["asked"]
         prefer = asked.prefer
-        values = {p.name: kwargs.get(_pythonic(p.name)) for p in operation.parameters}
+        values = {p.name: kwargs.get(p.arg) for p in operation.parameters}
         body = kwargs.get("body")
         request = dumps([values, body]).decode()
         if prefer.code is not None and operation.answer_for(prefer.code) is not None:
@@ -220,7 +220,3 @@ def _filled(template: str, values: dict[str, Any]) -> str:
     for name, value in values.items():
         template = template.replace(f"{{{name}}}", str(value))
     return template
-
-
-def _pythonic(name: str) -> str:
-    return name.replace("-", "_").lower()

@@ -49,11 +49,8 @@ class Endpoint:
     def __init__(self, operation: Operation, handler: Handler, shapes: Shapes) -> None:
         self.operation = operation
         self.id = operation.id
-        # The handler's argument per parameter: its name snake_cased, as connexion's
-        # pythonic_params.
-        self.args = {param: _pythonic(param.name) for param in operation.parameters}
         self.defaults = {
-            _pythonic(p.name): shapes.resolved(p.schema)["default"]
+            p.arg: shapes.resolved(p.schema)["default"]
             for p in operation.parameters
             if p.where == "query" and "default" in shapes.resolved(p.schema)
         }
@@ -93,7 +90,7 @@ def _handler(
 def _generic(operation: Operation, answers: GenericAnswers) -> Handler:
     async def answer(kwargs: dict[str, Any]) -> Any:
         asked: Asked = kwargs["asked"]
-        values = {p.name: kwargs.get(_pythonic(p.name)) for p in operation.parameters}
+        values = {p.name: kwargs.get(p.arg) for p in operation.parameters}
         body = kwargs.get("body")
         hints = {**body, **values} if isinstance(body, dict) else values
         status = answers.status_for(operation, asked.prefer)
@@ -101,10 +98,6 @@ def _generic(operation: Operation, answers: GenericAnswers) -> Handler:
         return answers.answer(operation, status, asked.prefer, hints, request)
 
     return DocumentHandler(answer)
-
-
-def _pythonic(name: str) -> str:
-    return name.replace("-", "_").lower()
 
 
 class PublicApi:
@@ -226,7 +219,7 @@ class PublicApi:
             (arg, value) for arg, value in endpoint.defaults.items() if endpoint.wants(arg)
         )
         for param, value in values.items():
-            arg = endpoint.args[param]
+            arg = param.arg
             if endpoint.wants(arg):
                 kwargs[arg] = value
         return kwargs
@@ -344,7 +337,7 @@ def unused_parameters(routes: Routes[dict[str, Endpoint]]) -> list[str]:
             if endpoint.from_document or endpoint.takes_all:
                 continue
             for param in endpoint.operation.parameters:
-                arg = endpoint.args[param]
+                arg = param.arg
                 if arg not in endpoint.accepts and param.key.lower() not in _ENGINE_READS:
                     lines.append(
                         f"{endpoint.operation.method} {endpoint.operation.template}: "

@@ -42,7 +42,7 @@ from connexion.validators import (
     TextResponseBodyValidator,
 )
 
-from apicontract.operations import METHODS
+from apicontract.operations import METHODS, argument_name
 from apicontract.problems import ErrorItem, ValidationProblem
 from apicontract.responses import body_problem
 from apicontract.spec import inlined
@@ -77,7 +77,7 @@ def receiving(handler: Handler, operation: Mapping[str, Any], document: Any) -> 
     (`Last-Event-ID` as `last_event_id`, as the compiled engine passes them) and `asked`
     are added here from the request, so both engines call the handler alike."""
     headers = {
-        _pythonic(p["name"]): p["name"]
+        argument_name(p["name"]): p["name"]
         for p in inlined(document, operation.get("parameters", []))
         if p["in"] == "header"
     }
@@ -140,10 +140,6 @@ def handlers_of(document: Any, handlers: Mapping[str, Handler]) -> dict[str, Han
                     continue
             found[name] = receiving(bound, operation, document)
     return found
-
-
-def _pythonic(name: str) -> str:
-    return name.replace("-", "_").lower()
 
 
 # --- security ------------------------------------------------------------------------
