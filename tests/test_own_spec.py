@@ -7,8 +7,8 @@ from __future__ import annotations
 import copy
 import gzip
 import json
-import subprocess
-import sys
+import os
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,15 @@ from mockserver.app import create_app
 from mockserver.engine.specification import SpecError
 from tests import fastapi_flavour
 from tests.conftest import QA, serving
-from tests.own_spec import HOST, calls, judged
+from tests.own_spec import (
+    HOST,
+    calls,
+    found_nothing,
+    judged,
+    stock_schemathesis,
+    with_errors_it_answers,
+    without_array_form_checks,
+)
 
 SPECS = Path(__file__).resolve().parent / "specs"
 PETSTORE = SPECS / "petstore-expanded.yaml"
@@ -169,36 +177,76 @@ def test_a_public_spec_of_two_megabytes_starts_and_every_operation_conforms(
 def test_stock_schemathesis_finds_nothing_on_petstore() -> None:
     """`schemathesis run --checks all` (positive and negative, stateful with the links it
     infers), bounded in examples and time, against a live mock of petstore-expanded."""
-    schemathesis = Path(sys.executable).parent / "schemathesis"
     with serving(Settings(spec_path=PETSTORE)) as server:
-        done = subprocess.run(
-            [
-                str(schemathesis),
-                "run",
-                str(PETSTORE),
-                "--url",
-                server.url,
-                "--checks",
-                "all",
-                "--mode",
-                "all",
-                "--phases",
-                "examples,coverage,fuzzing,stateful",
-                "--max-examples",
-                "30",
-                "--seed",
-                "1",
-                "--request-timeout",
-                "5",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=240,
-            check=False,
-        )
-    assert done.returncode == 0, done.stdout[-3000:]
+        done = stock_schemathesis(PETSTORE, server.url)
+    found_nothing(done)
     assert "No issues found" in done.stdout
     assert server.count("POST", "/pets") > 0 and server.count("DELETE", "/pets/1") > 0
+
+
+def test_stock_schemathesis_finds_nothing_on_the_fastapi_flavour(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The same, on the API as FastAPI publishes it, the mock started with `--api-key`
+    (only that key valid: the invalid-credential probes get their 401)."""
+    spec = fastapi_flavour.write(tmp_path / "openapi.json")
+    settings = Settings(spec_path=spec, api_keys=("k1",), speed=50.0)
+    with caplog.at_level("ERROR"), serving(settings) as server:
+        done = stock_schemathesis(spec, server.url, "-H", "X-API-Key: k1")
+    found_nothing(done)
+    assert not caplog.records  # nor did the server log an error (a webhook task's crash)
+    creates = [p for m, p in server.requests if m == "POST" and p.endswith("/runs")]
+    assert len(creates) > 20
+
+
+# Operations of Twilio's document in the default run (its accounts, their addresses,
+# messages and calls: form bodies, array fields, deletes, inferred state); all of them
+# in `make fuzz-own-spec`.
+TWILIO_SUBSET = (
+    r"^/2010-04-01/Accounts(\.json|/\{[A-Za-z]*Sid\}(\.json|/(Addresses|Messages|Calls)[/.]))"
+)
+
+
+def test_stock_schemathesis_finds_nothing_on_twilio(
+    twilio: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Twilio's 1.9 MB document (basic auth) served as it is, judged with the errors it
+    answers but does not document (own_spec.with_errors_it_answers); the whole document
+    with TWILIO_ALL set (`make fuzz-own-spec`), else a subset."""
+    document = json.loads(twilio.read_text())
+    judged = tmp_path / "judged.json"
+    judged.write_text(json.dumps(with_errors_it_answers(document)))
+    config = tmp_path / "schemathesis.toml"
+    config.write_text(without_array_form_checks(document))
+    whole = bool(os.environ.get("TWILIO_ALL"))
+    chosen = [] if whole else ["--include-path-regex", TWILIO_SUBSET]
+    settings = Settings(spec_path=twilio, api_keys=("AC1:token",))
+    with caplog.at_level("ERROR"), serving(settings) as server:
+        done = stock_schemathesis(
+            judged,
+            server.url,
+            "--auth", "AC1:token",
+            *chosen,
+            config=config,
+            examples=10 if whole else 3,
+            timeout_s=1800 if whole else 120,
+        )  # fmt: skip
+    found_nothing(done)
+    assert not caplog.records
+    tested = re.search(r"Tested: (\d+)", done.stdout)
+    assert tested is not None and int(tested[1]) == (197 if whole else len(_subset(document)))
+    assert server.count("POST", "/2010-04-01/Accounts.json") > 0
+
+
+def _subset(document: dict[str, Any]) -> list[str]:
+    methods = {"get", "post", "put", "delete", "patch"}
+    return [
+        f"{method} {path}"
+        for path, item in document["paths"].items()
+        if re.search(TWILIO_SUBSET, path)
+        for method in item
+        if method in methods
+    ]
 
 
 def test_petstore_resources_survive_a_restart_on_a_sqlite_state(tmp_path: Path) -> None:
