@@ -4,6 +4,7 @@ operation answers a documented status with a body openapi-core accepts."""
 
 from __future__ import annotations
 
+import base64
 import copy
 import gzip
 import json
@@ -207,6 +208,7 @@ TWILIO_SUBSET = (
 )
 
 
+@pytest.mark.timeout(1900)  # the whole document's run (`make fuzz-own-spec`) is bounded below
 def test_stock_schemathesis_finds_nothing_on_twilio(
     twilio: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -324,3 +326,71 @@ def test_the_reference_engine_refuses_at_start_what_connexion_cannot_serve(
         create_app(Settings(spec_path=newer, engine="connexion"))
     create_app(Settings(spec_path=PETSTORE))  # the compiled engine serves both
     create_app(Settings(spec_path=newer))
+
+
+def test_start_up_names_the_statuses_a_bare_fastapi_export_does_not_document(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    document = json.loads(fastapi_flavour.write(tmp_path / "openapi.json").read_text())
+    for item in document["paths"].values():
+        for operation in item.values():
+            for status in ("401", "404", "409"):  # what FastAPI documents by itself
+                operation["responses"].pop(status, None)
+    bare = tmp_path / "bare.json"
+    bare.write_text(json.dumps(document))
+    with caplog.at_level("WARNING", logger="mockserver"):
+        create_app(Settings(spec_path=bare))
+    said = {r.getMessage() for r in caplog.records if "not documented" in r.getMessage()}
+    assert "POST /v1/runs/{run_id}/stop: may answer 401, 404, 409, not documented" in said
+    assert "GET /v1/nodes: may answer 401, not documented" in said
+    assert len(said) == 10  # one line per operation
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="mockserver"):
+        create_app(Settings())  # the bundled document lists every one
+    assert not [r for r in caplog.records if "not documented" in r.getMessage()]
+
+
+def test_with_configured_keys_a_basic_credential_is_checked_and_an_empty_form_is_a_form(
+    twilio: Path,
+) -> None:
+    client = create_app(Settings(spec_path=twilio, api_keys=("AC1:token",))).test_client()
+    good = {"Authorization": "Basic " + base64.b64encode(b"AC1:token").decode()}
+    assert client.get("/2010-04-01/Accounts.json", headers=good).status_code == 200
+    for wrong in (b"AC1:other", b"AC2:token", b"no colon"):
+        bad = {"Authorization": "Basic " + base64.b64encode(wrong).decode()}
+        refused = client.get("/2010-04-01/Accounts.json", headers=bad)
+        assert refused.status_code == 401, wrong
+        assert refused.json() == {"detail": "Invalid Basic credential in Authorization"}
+    garbled = client.get("/2010-04-01/Accounts.json", headers={"Authorization": "Basic %%"})
+    assert garbled.status_code == 401
+    # Streams.json requires `Url`: a form content type with no bytes lacks it.
+    path = f"/2010-04-01/Accounts/AC{'0' * 32}/Calls/CA{'0' * 32}/Streams.json"
+    form = {**good, "Content-Type": "application/x-www-form-urlencoded"}
+    empty = client.post(path, headers=form)
+    assert empty.status_code == 400, empty.text
+    assert empty.json()["detail"][0]["loc"] == ["body", "Url"]
+
+
+@pytest.mark.parametrize("state", ["none", "file"])
+def test_a_kept_resource_with_an_integer_beyond_64_bits_reads_back_exactly(
+    tmp_path: Path, state: str
+) -> None:
+    """Twilio's unbounded integers: `make fuzz-own-spec` once sent 10**30 (was a 500)."""
+    import asyncio
+
+    from mockserver.storage.location import open_backend
+
+    path = None if state == "none" else str(tmp_path / "state.db")
+    backend = open_backend(Settings(state=path))
+    value = {"sid": "AC1", "timeout": 10**30, "price": 1.5}
+
+    async def main() -> None:
+        await backend.start()
+        try:
+            await backend.resources.put("w", "calls", "AC1", value)
+            assert await backend.resources.get("w", "calls", "AC1") == value
+            assert await backend.resources.all("w", "calls", 10) == [value]
+        finally:
+            await backend.close()
+
+    asyncio.run(main())
