@@ -394,3 +394,36 @@ def test_a_kept_resource_with_an_integer_beyond_64_bits_reads_back_exactly(
             await backend.close()
 
     asyncio.run(main())
+
+
+def test_the_fastapi_flavour_bounds_no_page_nor_callback_and_the_mock_copes(
+    tmp_path: Path,
+) -> None:
+    """What its fuzzing found: a page past 2**63 (a 500 from the store), a callback_url
+    that is no URL (the webhook task crashed; now its attempts fail)."""
+    import httpx
+
+    spec = fastapi_flavour.write(tmp_path / "openapi.json")
+    settings = Settings(spec_path=spec, speed=50.0, webhook_backoff_s=0.01)
+    key = {"X-API-Key": "k"}
+    with serving(settings.with_changes(webhook_max_attempts=2)) as server:
+        runs = f"{server.url}/v1/workflows/{QA.id}/runs"
+        far = httpx.get(runs, params={"page": 2**80, "size": 10}, headers=key)
+        assert far.status_code == 200, far.text
+        assert far.json()["items"] == [] and far.json()["page"] == 2**80
+        made = httpx.post(
+            runs,
+            json={"input": {}, "callback_url": "not\x0ca url"},
+            headers={**key, "Prefer": "duration=0s"},
+        )
+        assert made.status_code == 200, made.text
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            log = httpx.get(f"{server.url}/_mock/webhooks").json()["deliveries"]
+            mine = [d for d in log if d["run_id"] == made.json()["id"]]
+            if mine and mine[0]["state"] != "pending":
+                break
+            time.sleep(0.05)
+        [delivery] = mine
+        assert delivery["state"] == "failed"
+        assert [a["error"].split(":")[0] for a in delivery["attempts"]] == ["InvalidURL"] * 2
