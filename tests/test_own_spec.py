@@ -350,7 +350,7 @@ def test_start_up_names_the_statuses_a_bare_fastapi_export_does_not_document(
     assert not [r for r in caplog.records if "not documented" in r.getMessage()]
 
 
-def test_with_configured_keys_a_basic_credential_is_checked_and_an_empty_form_is_a_form(
+def test_twilio_basic_credentials_are_checked_empty_forms_and_odd_sids_are_refused(
     twilio: Path,
 ) -> None:
     client = create_app(Settings(spec_path=twilio, api_keys=("AC1:token",))).test_client()
@@ -369,6 +369,9 @@ def test_with_configured_keys_a_basic_credential_is_checked_and_an_empty_form_is
     empty = client.post(path, headers=form)
     assert empty.status_code == 400, empty.text
     assert empty.json()["detail"][0]["loc"] == ["body", "Url"]
+    # A value with a newline in a `{Sid}.json` segment is routed, then refused (was a 404).
+    odd = client.get(f"/2010-04-01/Accounts/AC{'0' * 32}/Calls/a%0Ab.json", headers=good)
+    assert odd.status_code == 400 and odd.json()["detail"][0]["loc"] == ["path", "Sid"]
 
 
 @pytest.mark.parametrize("state", ["none", "file"])
