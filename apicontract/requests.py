@@ -93,7 +93,8 @@ class RequestValidator:
         if mime not in declared.schemas:
             detail = f"Invalid Content-type ({mime}), expected {list(declared.media)}"
             raise ValidationProblem([ErrorItem(["header", "content-type"], detail, "content_type")])
-        if not raw:
+        # A named form content type with no bytes is a form with no fields, not no body.
+        if not raw and not (mime == FORM and content_type is not None):
             if declared.required:
                 raise ValidationProblem(
                     [ErrorItem(["body"], "RequestBody is required", "value_error")]

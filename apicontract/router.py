@@ -97,7 +97,8 @@ def _segment_pattern(segment: str) -> tuple[re.Pattern[str], tuple[str, ...]]:
     pieces = [piece for piece in re.split(r"(\{[^}]*\})", segment) if piece]
     names = tuple(piece[1:-1] for piece in pieces if piece.startswith("{"))
     pattern = "".join("(.+?)" if piece.startswith("{") else re.escape(piece) for piece in pieces)
-    return re.compile(pattern), names
+    # DOTALL: a value may hold any character but `/` (a decoded %0A too), as `{name}` alone.
+    return re.compile(pattern, re.DOTALL), names
 
 
 def _rank(item: tuple[PathTemplate, Any]) -> int:

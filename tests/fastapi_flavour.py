@@ -9,7 +9,7 @@ import json
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from fastapi import Depends, FastAPI, Header, Query
@@ -86,6 +86,18 @@ class NodeDefinition(BaseModel):
     title: str
 
 
+class ErrorMessage(BaseModel):
+    detail: str
+
+
+class RunEventFrame(BaseModel):
+    """One server-sent event as its fields (the bundled spec's RunEventFrame)."""
+
+    event: Literal["message"]
+    id: str = Field(pattern=r"^[0-9]+-[0-9]+$")
+    data: str = Field(min_length=2)
+
+
 class ApiKey(BaseModel):
     id: UUID
     name: str
@@ -97,12 +109,25 @@ app = FastAPI(title="Noxus workflow runs (FastAPI)", version="1.0.0")
 Key = Depends(api_key)
 
 
-@app.post("/v1/workflows/{workflow_id}/runs")
+def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The error answers an app written from the spec declares (FastAPI documents only
+    200 and 422 by itself): `{"detail": ...}` as HTTPException sends it."""
+    described = {401: "Missing or invalid API key", 404: "Not found", 409: "Not stoppable"}
+    return {s: {"model": ErrorMessage, "description": described[s]} for s in statuses}
+
+
+# Every operation needs a key; those naming a workflow or a run may not find it.
+KEYED = _errors(401)
+FOUND = _errors(401, 404)
+STOPPED = _errors(401, 404, 409)
+
+
+@app.post("/v1/workflows/{workflow_id}/runs", responses=FOUND)
 def create_run(workflow_id: UUID, body: RunRequest, key: str = Key) -> SimplifiedRun:
     raise NotImplementedError
 
 
-@app.get("/v1/workflows/{workflow_id}/runs")
+@app.get("/v1/workflows/{workflow_id}/runs", responses=FOUND)
 def list_runs(
     workflow_id: UUID,
     page: int = Query(1, ge=1),
@@ -113,7 +138,7 @@ def list_runs(
     raise NotImplementedError
 
 
-@app.post("/v1/workflows/{workflow_id}/runs/sync")
+@app.post("/v1/workflows/{workflow_id}/runs/sync", responses=FOUND)
 def create_sync_run(
     workflow_id: UUID,
     body: RunRequest,
@@ -124,7 +149,7 @@ def create_sync_run(
     raise NotImplementedError
 
 
-@app.get("/v1/workflows/{workflow_id}/runs/{run_id}")
+@app.get("/v1/workflows/{workflow_id}/runs/{run_id}", responses=FOUND)
 def get_run(
     workflow_id: UUID,
     run_id: UUID,
@@ -135,7 +160,7 @@ def get_run(
     raise NotImplementedError
 
 
-@app.get("/v1/runs/{run_id}")
+@app.get("/v1/runs/{run_id}", responses=FOUND)
 def get_run_by_id(run_id: UUID, key: str = Key) -> RunNoIO:
     raise NotImplementedError
 
@@ -143,7 +168,10 @@ def get_run_by_id(run_id: UUID, key: str = Key) -> RunNoIO:
 @app.get(
     "/v1/runs/{run_id}/events",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}}},
+    responses={
+        200: {"content": {"text/event-stream": {"schema": RunEventFrame.model_json_schema()}}},
+        **FOUND,
+    },
 )
 def get_run_events(
     run_id: UUID,
@@ -154,22 +182,22 @@ def get_run_events(
     raise NotImplementedError
 
 
-@app.post("/v1/runs/{run_id}/stop")
+@app.post("/v1/runs/{run_id}/stop", responses=STOPPED)
 def stop_run(run_id: UUID, key: str = Key) -> SimplifiedRun:
     raise NotImplementedError
 
 
-@app.get("/v1/workflows/{workflow_id}")
+@app.get("/v1/workflows/{workflow_id}", responses=FOUND)
 def get_workflow(workflow_id: UUID, key: str = Key) -> Workflow:
     raise NotImplementedError
 
 
-@app.get("/v1/nodes")
+@app.get("/v1/nodes", responses=KEYED)
 def list_nodes(key: str = Key) -> list[NodeDefinition]:
     raise NotImplementedError
 
 
-@app.get("/v1/admin/me")
+@app.get("/v1/admin/me", responses=KEYED)
 def get_me(key: str = Key) -> ApiKey:
     raise NotImplementedError
 

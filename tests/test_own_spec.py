@@ -4,11 +4,12 @@ operation answers a documented status with a body openapi-core accepts."""
 
 from __future__ import annotations
 
+import base64
 import copy
 import gzip
 import json
-import subprocess
-import sys
+import os
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,15 @@ from mockserver.app import create_app
 from mockserver.engine.specification import SpecError
 from tests import fastapi_flavour
 from tests.conftest import QA, serving
-from tests.own_spec import HOST, calls, judged
+from tests.own_spec import (
+    HOST,
+    calls,
+    found_nothing,
+    judged,
+    stock_schemathesis,
+    with_errors_it_answers,
+    without_array_form_checks,
+)
 
 SPECS = Path(__file__).resolve().parent / "specs"
 PETSTORE = SPECS / "petstore-expanded.yaml"
@@ -169,36 +178,77 @@ def test_a_public_spec_of_two_megabytes_starts_and_every_operation_conforms(
 def test_stock_schemathesis_finds_nothing_on_petstore() -> None:
     """`schemathesis run --checks all` (positive and negative, stateful with the links it
     infers), bounded in examples and time, against a live mock of petstore-expanded."""
-    schemathesis = Path(sys.executable).parent / "schemathesis"
     with serving(Settings(spec_path=PETSTORE)) as server:
-        done = subprocess.run(
-            [
-                str(schemathesis),
-                "run",
-                str(PETSTORE),
-                "--url",
-                server.url,
-                "--checks",
-                "all",
-                "--mode",
-                "all",
-                "--phases",
-                "examples,coverage,fuzzing,stateful",
-                "--max-examples",
-                "30",
-                "--seed",
-                "1",
-                "--request-timeout",
-                "5",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=240,
-            check=False,
-        )
-    assert done.returncode == 0, done.stdout[-3000:]
+        done = stock_schemathesis(PETSTORE, server.url)
+    found_nothing(done)
     assert "No issues found" in done.stdout
     assert server.count("POST", "/pets") > 0 and server.count("DELETE", "/pets/1") > 0
+
+
+def test_stock_schemathesis_finds_nothing_on_the_fastapi_flavour(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The same, on the API as FastAPI publishes it, the mock started with `--api-key`
+    (only that key valid: the invalid-credential probes get their 401)."""
+    spec = fastapi_flavour.write(tmp_path / "openapi.json")
+    settings = Settings(spec_path=spec, api_keys=("k1",), speed=50.0)
+    with caplog.at_level("ERROR"), serving(settings) as server:
+        done = stock_schemathesis(spec, server.url, "-H", "X-API-Key: k1")
+    found_nothing(done)
+    assert not caplog.records  # nor did the server log an error (a webhook task's crash)
+    creates = [p for m, p in server.requests if m == "POST" and p.endswith("/runs")]
+    assert len(creates) > 20
+
+
+# Operations of Twilio's document in the default run (its accounts, their addresses,
+# messages and calls: form bodies, array fields, deletes, inferred state); all of them
+# in `make fuzz-own-spec`.
+TWILIO_SUBSET = (
+    r"^/2010-04-01/Accounts(\.json|/\{[A-Za-z]*Sid\}(\.json|/(Addresses|Messages|Calls)[/.]))"
+)
+
+
+@pytest.mark.timeout(1900)  # the whole document's run (`make fuzz-own-spec`) is bounded below
+def test_stock_schemathesis_finds_nothing_on_twilio(
+    twilio: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Twilio's 1.9 MB document (basic auth) served as it is, judged with the errors it
+    answers but does not document (own_spec.with_errors_it_answers); the whole document
+    with TWILIO_ALL set (`make fuzz-own-spec`), else a subset."""
+    document = json.loads(twilio.read_text())
+    judged = tmp_path / "judged.json"
+    judged.write_text(json.dumps(with_errors_it_answers(document)))
+    config = tmp_path / "schemathesis.toml"
+    config.write_text(without_array_form_checks(document))
+    whole = bool(os.environ.get("TWILIO_ALL"))
+    chosen = [] if whole else ["--include-path-regex", TWILIO_SUBSET]
+    settings = Settings(spec_path=twilio, api_keys=("AC1:token",))
+    with caplog.at_level("ERROR"), serving(settings) as server:
+        done = stock_schemathesis(
+            judged,
+            server.url,
+            "--auth", "AC1:token",
+            *chosen,
+            config=config,
+            examples=10 if whole else 3,
+            timeout_s=1800 if whole else 120,
+        )  # fmt: skip
+    found_nothing(done)
+    assert not caplog.records
+    tested = re.search(r"Tested: (\d+)", done.stdout)
+    assert tested is not None and int(tested[1]) == (197 if whole else len(_subset(document)))
+    assert server.count("POST", "/2010-04-01/Accounts.json") > 0
+
+
+def _subset(document: dict[str, Any]) -> list[str]:
+    methods = {"get", "post", "put", "delete", "patch"}
+    return [
+        f"{method} {path}"
+        for path, item in document["paths"].items()
+        if re.search(TWILIO_SUBSET, path)
+        for method in item
+        if method in methods
+    ]
 
 
 def test_petstore_resources_survive_a_restart_on_a_sqlite_state(tmp_path: Path) -> None:
@@ -276,3 +326,111 @@ def test_the_reference_engine_refuses_at_start_what_connexion_cannot_serve(
         create_app(Settings(spec_path=newer, engine="connexion"))
     create_app(Settings(spec_path=PETSTORE))  # the compiled engine serves both
     create_app(Settings(spec_path=newer))
+
+
+def test_start_up_names_the_statuses_a_bare_fastapi_export_does_not_document(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    document = json.loads(fastapi_flavour.write(tmp_path / "openapi.json").read_text())
+    for item in document["paths"].values():
+        for operation in item.values():
+            for status in ("401", "404", "409"):  # what FastAPI documents by itself
+                operation["responses"].pop(status, None)
+    bare = tmp_path / "bare.json"
+    bare.write_text(json.dumps(document))
+    with caplog.at_level("WARNING", logger="mockserver"):
+        create_app(Settings(spec_path=bare))
+    said = {r.getMessage() for r in caplog.records if "not documented" in r.getMessage()}
+    assert "POST /v1/runs/{run_id}/stop: may answer 401, 404, 409, not documented" in said
+    assert "GET /v1/nodes: may answer 401, not documented" in said
+    assert len(said) == 10  # one line per operation
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="mockserver"):
+        create_app(Settings())  # the bundled document lists every one
+    assert not [r for r in caplog.records if "not documented" in r.getMessage()]
+
+
+def test_twilio_basic_credentials_are_checked_empty_forms_and_odd_sids_are_refused(
+    twilio: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level("WARNING", logger="mockserver"):
+        app = create_app(Settings(spec_path=twilio, api_keys=("AC1:token",)))
+    said = [r.getMessage() for r in caplog.records if "401, not documented" in r.getMessage()]
+    assert len(said) == 1 and said[0].startswith("197 operation(s) answered from the document")
+    client = app.test_client()
+    good = {"Authorization": "Basic " + base64.b64encode(b"AC1:token").decode()}
+    assert client.get("/2010-04-01/Accounts.json", headers=good).status_code == 200
+    for wrong in (b"AC1:other", b"AC2:token", b"no colon"):
+        bad = {"Authorization": "Basic " + base64.b64encode(wrong).decode()}
+        refused = client.get("/2010-04-01/Accounts.json", headers=bad)
+        assert refused.status_code == 401, wrong
+        assert refused.json() == {"detail": "Invalid Basic credential in Authorization"}
+    garbled = client.get("/2010-04-01/Accounts.json", headers={"Authorization": "Basic %%"})
+    assert garbled.status_code == 401
+    # Streams.json requires `Url`: a form content type with no bytes lacks it.
+    path = f"/2010-04-01/Accounts/AC{'0' * 32}/Calls/CA{'0' * 32}/Streams.json"
+    form = {**good, "Content-Type": "application/x-www-form-urlencoded"}
+    empty = client.post(path, headers=form)
+    assert empty.status_code == 400, empty.text
+    assert empty.json()["detail"][0]["loc"] == ["body", "Url"]
+    # A value with a newline in a `{Sid}.json` segment is routed, then refused (was a 404).
+    odd = client.get(f"/2010-04-01/Accounts/AC{'0' * 32}/Calls/a%0Ab.json", headers=good)
+    assert odd.status_code == 400 and odd.json()["detail"][0]["loc"] == ["path", "Sid"]
+
+
+@pytest.mark.parametrize("state", ["none", "file"])
+def test_a_kept_resource_with_an_integer_beyond_64_bits_reads_back_exactly(
+    tmp_path: Path, state: str
+) -> None:
+    """Twilio's unbounded integers: `make fuzz-own-spec` once sent 10**30 (was a 500)."""
+    import asyncio
+
+    from mockserver.storage.location import open_backend
+
+    path = None if state == "none" else str(tmp_path / "state.db")
+    backend = open_backend(Settings(state=path))
+    value = {"sid": "AC1", "timeout": 10**30, "price": 1.5}
+
+    async def main() -> None:
+        await backend.start()
+        try:
+            await backend.resources.put("w", "calls", "AC1", value)
+            assert await backend.resources.get("w", "calls", "AC1") == value
+            assert await backend.resources.all("w", "calls", 10) == [value]
+        finally:
+            await backend.close()
+
+    asyncio.run(main())
+
+
+def test_the_fastapi_flavour_bounds_no_page_nor_callback_and_the_mock_copes(
+    tmp_path: Path,
+) -> None:
+    """What its fuzzing found: a page past 2**63 (a 500 from the store), a callback_url
+    that is no URL (the webhook task crashed; now its attempts fail)."""
+    import httpx
+
+    spec = fastapi_flavour.write(tmp_path / "openapi.json")
+    settings = Settings(spec_path=spec, speed=50.0, webhook_backoff_s=0.01)
+    key = {"X-API-Key": "k"}
+    with serving(settings.with_changes(webhook_max_attempts=2)) as server:
+        runs = f"{server.url}/v1/workflows/{QA.id}/runs"
+        far = httpx.get(runs, params={"page": 2**80, "size": 10}, headers=key)
+        assert far.status_code == 200, far.text
+        assert far.json()["items"] == [] and far.json()["page"] == 2**80
+        made = httpx.post(
+            runs,
+            json={"input": {}, "callback_url": "not\x0ca url"},
+            headers={**key, "Prefer": "duration=0s"},
+        )
+        assert made.status_code == 200, made.text
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            log = httpx.get(f"{server.url}/_mock/webhooks").json()["deliveries"]
+            mine = [d for d in log if d["run_id"] == made.json()["id"]]
+            if mine and mine[0]["state"] != "pending":
+                break
+            time.sleep(0.05)
+        [delivery] = mine
+        assert delivery["state"] == "failed"
+        assert [a["error"].split(":")[0] for a in delivery["attempts"]] == ["InvalidURL"] * 2

@@ -16,6 +16,7 @@ from mockserver.core.faults import Faults
 from mockserver.core.ids import workspace_of
 from mockserver.engine.asked import Asked
 from mockserver.engine.problems import ApiError
+from mockserver.engine.statuses import may_answer
 from mockserver.state import MockState
 
 
@@ -23,6 +24,7 @@ class RunEvents:
     def __init__(self, state: MockState) -> None:
         self._state = state
 
+    @may_answer(404)
     async def stream(
         self,
         run_id: str,

@@ -17,9 +17,11 @@ from mockserver.engine.asked import Asked
 from mockserver.engine.journal import journal_entry
 from mockserver.engine.problems import ApiError
 from mockserver.engine.reply import Reply
+from mockserver.engine.statuses import may_answer
 from mockserver.state import MockState
 
 Response = Reply | dict[str, Any]
+_FURTHEST = 2**62
 
 
 class Runs:
@@ -108,12 +110,14 @@ class Runs:
         body = render.run_output if output_only else render.simplified_run
         return body(run, workflow, snap, by_id=use_output_ids)
 
+    @may_answer(404, 422, 503)
     async def create(
         self, workflow_id: str, body: dict[str, Any], user: str, asked: Asked
     ) -> Response:
         run, now, headers = await self._create(workflow_id, body, user, asked)
         return Reply(self._view(run, now), headers=headers)
 
+    @may_answer(404, 422, 503)
     async def create_sync(
         self,
         workflow_id: str,
@@ -138,6 +142,7 @@ class Runs:
         view = self._view(run, now, output_only=output_only, use_output_ids=use_output_ids)
         return Reply(view, headers=headers)
 
+    @may_answer(404)
     async def poll(
         self,
         workflow_id: str,
@@ -149,10 +154,12 @@ class Runs:
         run, clock = await self._run(user, run_id, workflow_id)
         return self._view(run, clock.now, output_only=output_only, use_output_ids=use_output_ids)
 
+    @may_answer(404)
     async def get_by_id(self, run_id: str, user: str) -> Response:
         run, clock = await self._run(user, run_id)
         return render.run_no_io(run, run.timeline.snapshot_at(clock.now))
 
+    @may_answer(404)
     async def list(
         self,
         workflow_id: str,
@@ -164,13 +171,17 @@ class Runs:
         self._workflow(workflow_id)
         workspace = workspace_of(user)
         size = size or page_size or 50
+        # A page past any store's end reads nothing: the offset is capped where every
+        # backend still counts (islice and SQLite stop at 2**63 - 1; a spec may not bound it).
+        offset = min((page - 1) * size, _FURTHEST)
         chosen, total = await self._state.runs.page(
-            workspace, (page - 1) * size, size, workflow_id=workflow_id
+            workspace, offset, size, workflow_id=workflow_id
         )
         now = await self._state.now(workspace)
         items = [self._view(run, now) for run in chosen]
         return render.page(items, total=total, page=page, size=size)
 
+    @may_answer(404, 409)
     async def stop(self, run_id: str, user: str) -> Response:
         run, clock = await self._run(user, run_id)
         now = clock.now

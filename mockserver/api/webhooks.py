@@ -194,16 +194,18 @@ class Dispatcher:
         for _ in range(copies):
             attempt = Attempt(len(delivery.attempts) + 1, _wall(), error="injected duplicate")
             delivery.attempts.append(attempt)
-            with contextlib.suppress(_http_error()):
+            with contextlib.suppress(*_http_error()):
                 attempt.status_code = (
                     await client.post(delivery.url, content=delivery.body, headers=headers)
                 ).status_code
 
 
-def _http_error() -> type[Exception]:
+def _http_error() -> tuple[type[Exception], ...]:
+    """What a failed attempt raises; InvalidURL (not an HTTPError): a callback_url the
+    document allowed (any string) that is no URL fails its attempts, it does not crash."""
     import httpx  # imported by then: the client was made first
 
-    return httpx.HTTPError
+    return httpx.HTTPError, httpx.InvalidURL
 
 
 @contextlib.asynccontextmanager

@@ -7,6 +7,7 @@ from typing import Any
 from mockserver.core import render
 from mockserver.core.ids import workspace_of
 from mockserver.engine.problems import ApiError
+from mockserver.engine.statuses import may_answer
 from mockserver.state import MockState
 
 
@@ -14,6 +15,7 @@ class Workflows:
     def __init__(self, state: MockState) -> None:
         self._state = state
 
+    @may_answer(404)
     async def get(self, workflow_id: str, user: str) -> dict[str, Any]:
         workflow = self._state.catalogue.get(workflow_id)
         if workflow is None:

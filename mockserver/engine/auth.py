@@ -2,10 +2,14 @@
 
 With no keys configured any non-empty key is accepted, except those starting with
 `invalid` (case-insensitive): front ends and contract suites use them to see the 401 path.
+An HTTP credential is checked as a key: a bearer's token, a basic credential's
+`user:password` (so `--api-key AC1:token` accepts only that account's basic auth).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Callable
 from typing import Any
 
@@ -23,3 +27,15 @@ def key_check(allowed: tuple[str, ...]) -> Callable[..., dict[str, str] | None]:
         return {"sub": apikey}
 
     return check
+
+
+def http_secret(kind: str, credential: str) -> str | None:
+    """What a key check reads from an HTTP credential: a bearer's token, a basic
+    credential's decoded `user:password`; None when the basic one does not decode."""
+    if kind != "basic":
+        return credential
+    try:
+        decoded = base64.b64decode(credential, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return decoded if ":" in decoded else None

@@ -30,12 +30,13 @@ from apicontract.router import Routes, by_template, route_of
 from mockserver.engine import problems
 from mockserver.engine.asgi import header, send_json
 from mockserver.engine.asked import Asked, asked_of
-from mockserver.engine.auth import key_check
+from mockserver.engine.auth import http_secret, key_check
 from mockserver.engine.encoding import dumps
 from mockserver.engine.generic import DocumentHandler, GenericAnswers
 from mockserver.engine.injection import injected_fault
 from mockserver.engine.problems import ApiError
 from mockserver.engine.reply import Reply, send_reply
+from mockserver.engine.statuses import declared
 from mockserver.state import MockState
 
 Handler = Callable[..., Any]
@@ -133,7 +134,7 @@ class PublicApi:
                 for template, by_method in by_template(operations).items()
             }
         )
-        for line in unused_parameters(self.routes):
+        for line in unused_parameters(self.routes) + undocumented_statuses(self.routes):
             logger.warning("%s", line)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
@@ -226,12 +227,15 @@ class PublicApi:
 
     def _user(self, endpoint: Endpoint, headers: Mapping[str, str], scope: Any) -> str:
         """The caller, from the API key the operation's security scheme names, or from
-        its HTTP credential (any non-empty one is accepted)."""
+        its HTTP credential (checked as a key: auth.http_secret)."""
         if endpoint.http is not None:
             kind = endpoint.http.scheme or "bearer"
             given, _, credential = (headers.get("authorization") or "").partition(" ")
             if given.lower() != kind or not credential.strip():
                 raise ApiError(401, f"Missing {kind.capitalize()} credential in Authorization")
+            secret = http_secret(kind, credential.strip())
+            if secret is None or self.check_key(secret) is None:
+                raise ApiError(401, f"Invalid {kind.capitalize()} credential in Authorization")
             return credential.strip()
         scheme = endpoint.key
         if scheme is None or scheme.where == "header":
@@ -343,6 +347,31 @@ def unused_parameters(routes: Routes[dict[str, Endpoint]]) -> list[str]:
                         f"{endpoint.operation.method} {endpoint.operation.template}: "
                         f"{param.where} parameter {param.name} is validated but not used"
                     )
+    return lines
+
+
+def undocumented_statuses(routes: Routes[dict[str, Endpoint]]) -> list[str]:
+    """One line per behaviour that may answer statuses its operation does not list (a
+    401 for a missing key; what the behaviour declares): a client generated from the
+    document will not expect them."""
+    lines, unlisted = [], []
+    for _, by_method in routes.table:
+        for endpoint in by_method.values():
+            op = endpoint.operation
+            if endpoint.from_document:
+                if endpoint.secured and op.answer_for(401) is None:
+                    unlisted.append(f"{op.method} {op.template}")
+                continue
+            may = declared(endpoint.handler) | ({401} if endpoint.secured else set())
+            missing = sorted(s for s in may if op.answer_for(s) is None)
+            if missing:
+                listed = ", ".join(map(str, missing))
+                lines.append(f"{op.method} {op.template}: may answer {listed}, not documented")
+    if unlisted:  # one line: a public document (Twilio's) may list no 401 anywhere
+        lines.append(
+            f"{len(unlisted)} operation(s) answered from the document need a credential "
+            f"and may answer 401, not documented (first: {unlisted[0]})"
+        )
     return lines
 
 

@@ -6,6 +6,8 @@ import json
 from dataclasses import fields
 from typing import Any
 
+import orjson
+
 from mockserver.core.faults import FaultRule, Faults, RequestFaults
 from mockserver.core.lifecycle import Moment, NodeChange, Snapshot, Timeline
 from mockserver.core.models import Attempt, Delivery, Entry, Run
@@ -141,3 +143,20 @@ def encode_entry(entry: Entry) -> str:
 
 def decode_entry(raw: str | bytes) -> Entry:
     return Entry(**json.loads(raw))
+
+
+def value_text(value: Any) -> bytes:
+    """A kept resource as JSON text: orjson, or the standard library for what orjson
+    refuses (integers beyond 64 bits, a client's to send); that text starts with a
+    space, so value_of reads it back exactly (orjson would make such integers floats)."""
+    try:
+        return orjson.dumps(value)
+    except (orjson.JSONEncodeError, TypeError):
+        return b" " + json.dumps(value).encode()
+
+
+def value_of(raw: bytes | str) -> Any:
+    """A kept resource from value_text's text."""
+    if raw[:1] in (b" ", " "):
+        return json.loads(raw)
+    return orjson.loads(raw)
