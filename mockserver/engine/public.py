@@ -31,6 +31,7 @@ from mockserver.engine import problems
 from mockserver.engine.asgi import header, send_json
 from mockserver.engine.asked import Asked, asked_of
 from mockserver.engine.auth import key_check
+from mockserver.engine.caveats import caveats
 from mockserver.engine.encoding import dumps
 from mockserver.engine.generic import DocumentHandler, GenericAnswers
 from mockserver.engine.injection import injected_fault
@@ -133,7 +134,7 @@ class PublicApi:
                 for template, by_method in by_template(operations).items()
             }
         )
-        for line in unused_parameters(self.routes):
+        for line in [*unused_parameters(self.routes), *caveats(state.spec.raw)]:
             logger.warning("%s", line)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
