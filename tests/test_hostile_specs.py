@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from openapi_core import OpenAPI
 
+from apicontract.spec import Spec
 from mockserver import Settings
 from mockserver.app import create_app
 from mockserver.engine.specification import SpecError
@@ -106,6 +107,52 @@ def test_refs_to_other_local_files_are_brought_in(tmp_path: Path) -> None:
         (other / name).write_text((tmp_path / "schemas" / name).read_text())
     looping = _document({}, {"$ref": "other/thing.yaml#/Thing"})
     assert "circular across files" in _refusal(tmp_path, looping)
+
+
+def test_a_schema_recursing_inside_another_file_is_served_bounded(tmp_path: Path) -> None:
+    (tmp_path / "tree.yaml").write_text(
+        "Node:\n  type: object\n  required: [name, children]\n  properties:\n"
+        "    name: {type: string, minLength: 2, maxLength: 2}\n"
+        "    children: {type: array, items: {$ref: '#/Node'}}\n"
+        "    parent: {$ref: '#/Node'}\n"
+        "    leaf: {$ref: 'leaf.yaml#/Leaf'}\n"
+    )
+    (tmp_path / "leaf.yaml").write_text(
+        "Leaf: {type: object, properties: {up: {$ref: 'tree.yaml#/Node'}}}\n"
+    )
+    # The document's own `Node` keeps its name: the file's is put beside it.
+    document = _document({"Node": {"type": "integer"}}, {"$ref": "tree.yaml#/Node"})
+    client = _served(tmp_path, document)
+    answer = client.get("/things/a", headers={"Prefer": "dynamic=true"})
+    assert answer.status_code == 200, answer.text
+    depth, node = 0, answer.json()
+    while "parent" in node:
+        assert len(node["name"]) == 2 and isinstance(node["children"], list)
+        depth, node = depth + 1, node["parent"]
+    assert 0 < depth <= 10  # recursion bounded
+    judged_document = _bundled_for_judging(tmp_path, document)
+    assert judged_document["components"]["schemas"]["Node"] == {"type": "integer"}
+    spec = Spec(tmp_path / "openapi.json", judged_document)
+    call = next(calls(spec))
+    found = judged(OpenAPI.from_dict(judged_document), call, 200, answer.headers, answer.content)
+    assert not found, found
+    # Refs that only lead to refs and back, with no schema between: still refused.
+    (tmp_path / "loop").mkdir()  # another document: the served one is parsed once
+    (tmp_path / "loop" / "tree.yaml").write_text("Node: {$ref: 'leaf.yaml#/Leaf'}\n")
+    (tmp_path / "loop" / "leaf.yaml").write_text(
+        "Leaf: {$ref: '#/Again'}\nAgain: {$ref: 'tree.yaml#/Node'}\n"
+    )
+    message = _refusal(tmp_path, _document({}, {"$ref": "loop/tree.yaml#/Node"}))
+    assert "circular across files" in message
+    assert "/paths/~1things~1{id}/get/responses/200/content/application~1json/schema" in message
+
+
+def _bundled_for_judging(tmp_path: Path, document: dict[str, Any]) -> dict[str, Any]:
+    from apicontract.document import bundled
+
+    judged_document: dict[str, Any] = bundled(copy.deepcopy(document), tmp_path)
+    judged_document["servers"] = [{"url": HOST}]
+    return judged_document
 
 
 def test_not_json_and_not_openapi_are_refused_in_their_words(tmp_path: Path) -> None:
@@ -284,8 +331,6 @@ def test_whatever_is_served_answers_bodies_both_checkers_accept(
     event("served")
     answer = client.get("/things/a")
     assert answer.status_code == 200, (schema, answer.text)
-    from apicontract.spec import Spec
-
     spec_path = tmp_path / "openapi.json"
     spec = Spec(spec_path)
     call = next(calls(spec))
