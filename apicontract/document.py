@@ -42,7 +42,8 @@ class BundleError(ValueError):
 def bundled(document: Any, base: Path) -> Any:
     """`document` with its `$ref`s to other local files (`pets.yaml#/Pet`, relative to
     `base`) replaced by what they point at, those files' own refs followed the same way;
-    the document's own refs (`#/...`) stay. A schema of another file that recurses (a
+    the document's own refs (`#/...`) stay; examples' `externalValue` files read in as
+    their `value` (example_read). A schema of another file that recurses (a
     tree node whose children are nodes) is put under `components/schemas` and referred
     to there, so that it is served like a recursive schema of the document. URLs are not
     fetched; refs that only lead to refs and back are refused (BundleError naming the
@@ -57,7 +58,7 @@ def bundled(document: Any, base: Path) -> Any:
         if path not in files:
             try:
                 files[path] = read(path)
-            except (OSError, ValueError) as exc:
+            except Exception as exc:  # OSError, json's and yaml's errors (yaml not imported)
                 raise BundleError(f"{where}: cannot read {path}: {exc}") from exc
         return files[path]
 
@@ -67,6 +68,8 @@ def bundled(document: Any, base: Path) -> Any:
             ref = node.get("$ref")
             if isinstance(ref, str) and (source is not None or not ref.startswith("#")):
                 return follow(ref, source, where, chain)
+            if _local(node.get("externalValue")):
+                node = example_read(node, source.parent if source else base, where)
             # Below a node that is not a bare $ref: a schema lies between refs from here.
             within = Chain(chain.keys, ())
             return {k: walk(v, source, f"{where}/{escaped(k)}", within) for k, v in node.items()}
@@ -110,6 +113,34 @@ def bundled(document: Any, base: Path) -> Any:
     return result
 
 
+def example_read(example: dict[str, Any], directory: Path, where: str) -> dict[str, Any]:
+    """An Example Object whose `externalValue` names a local file, with the file's content
+    as its `value` instead: JSON or YAML read as such by its suffix, else the text. A file
+    that is not UTF-8 text is left named (not served: made data instead)."""
+    path = (directory / example["externalValue"]).resolve()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        return example
+    except OSError as exc:
+        raise BundleError(f"{where}/externalValue: cannot read {path}: {exc}") from exc
+    try:
+        if path.suffix.lower() == ".json":
+            value = json.loads(text)
+        elif path.suffix.lower() in (".yaml", ".yml"):
+            value = parse_yaml(text)
+        else:
+            value = text
+    except Exception as exc:  # json's and yaml's errors (yaml not imported here)
+        raise BundleError(f"{where}/externalValue: {path} is not valid: {exc}") from exc
+    return {**{k: v for k, v in example.items() if k != "externalValue"}, "value": value}
+
+
+def _local(external: Any) -> bool:
+    """Whether an `externalValue` names a local file (a URL is never fetched)."""
+    return isinstance(external, str) and "://" not in external
+
+
 class Chain(NamedTuple):
     """The refs being followed (keys: file#pointer), and those followed since the last
     node that is not a bare $ref (a ref among these again is a circle with no schema)."""
@@ -132,13 +163,16 @@ def _free_name(pointer: str, path: Path, taken: set[str]) -> str:
 
 
 def has_external_ref(node: Any) -> bool:
-    """Whether any `$ref` of the document points outside it."""
+    """Whether any `$ref` of the document points outside it, or an example's
+    `externalValue` names a local file."""
     stack = [node]
     while stack:
         node = stack.pop()
         if isinstance(node, dict):
             ref = node.get("$ref")
             if isinstance(ref, str) and not ref.startswith("#"):
+                return True
+            if _local(node.get("externalValue")):
                 return True
             stack.extend(node.values())
         elif isinstance(node, list):

@@ -19,6 +19,7 @@ from mockserver import Settings
 from mockserver.app import create_app
 from mockserver.core import patterns
 from mockserver.core.samples import Sampler, Unmatched
+from mockserver.engine.specification import SpecError
 
 # Patterns as public documents write them (GitHub, Stripe, Twilio, Kubernetes, ...).
 REAL_PATTERNS = [
@@ -187,3 +188,69 @@ def test_sampler_leaves_out_optional_items_and_options_it_cannot_make() -> None:
     assert sampler.sample({"anyOf": [unreadable, {"type": "integer", "maximum": 3}]}) in range(4)
     with pytest.raises(Unmatched):
         sampler.sample({"type": "array", "items": unreadable, "minItems": 1})
+
+
+# --- examples given by externalValue ---------------------------------------------------
+
+
+def _with_examples(examples: dict[str, Any], media: str = "application/json") -> dict[str, Any]:
+    document = _document({"id": {"type": "string"}, "n": {"type": "integer"}}, ["id"])
+    answer = document["paths"]["/things/{id}"]["get"]["responses"]["200"]
+    answer["content"][media] = {**answer["content"].pop("application/json"), "examples": examples}
+    return document
+
+
+def test_examples_in_local_files_are_served_and_urls_never_fetched(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="mockserver")
+    (tmp_path / "examples").mkdir()
+    (tmp_path / "examples" / "thing.json").write_text('{"id": "from-file", "n": 7}')
+    (tmp_path / "examples" / "thing.yaml").write_text("id: from-yaml\nn: 8\n")
+    remote = "https://example.com/thing.json"
+    examples = {
+        "remote": {"externalValue": remote},
+        "local": {"summary": "a file", "externalValue": "examples/thing.json"},
+        "yaml": {"externalValue": "examples/thing.yaml"},
+    }
+    client = _client(tmp_path, _with_examples(examples))
+    assert client.get("/things/a").json() == {"id": "from-file", "n": 7}  # the first served
+    yaml_one = client.get("/things/a", headers={"Prefer": "example=yaml"})
+    assert yaml_one.json() == {"id": "from-yaml", "n": 8}
+    assert "example=yaml" in yaml_one.headers["Preference-Applied"]
+    # A URL's example is left out: the others stand in, else made data.
+    assert client.get("/things/a", headers={"Prefer": "example=remote"}).json()["n"] == 7
+    only_remote = _client(tmp_path / "examples", _with_examples({"remote": examples["remote"]}))
+    made = only_remote.get("/things/a")
+    assert made.status_code == 200 and made.json()["id"] == "a"  # made, the path reflected
+    where = "/paths/~1things~1{id}/get/responses/200/content/application~1json/examples/remote"
+    assert f"{where}/externalValue: {remote} not served (a URL is never fetched)" in caplog.text
+
+
+def test_a_text_example_in_a_file_and_an_unreadable_one(tmp_path: Path) -> None:
+    (tmp_path / "hello.txt").write_text("hello from a file")
+    examples = {"text": {"externalValue": "hello.txt"}}
+    document = _with_examples(examples, media="text/plain")
+    document["paths"]["/things/{id}"]["get"]["responses"]["200"]["content"]["text/plain"][
+        "schema"
+    ] = {"type": "string"}
+    answer = _client(tmp_path, document).get("/things/a")
+    assert answer.status_code == 200 and answer.text == "hello from a file"
+    missing = _with_examples({"gone": {"externalValue": "nowhere.json"}})
+    with pytest.raises(SpecError, match=r"examples/gone/externalValue: cannot read .*nowhere"):
+        _refused(tmp_path, missing)
+
+
+def _refused(tmp_path: Path, document: dict[str, Any]) -> None:
+    (tmp_path / "other").mkdir(exist_ok=True)  # another file: the first is parsed once
+    path = tmp_path / "other" / "openapi.json"
+    path.write_text(json.dumps(document))
+    create_app(Settings(spec_path=path))
+
+
+def test_a_broken_file_behind_a_ref_is_refused_in_one_line(tmp_path: Path) -> None:
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "bad.yaml").write_text("Thing: [unclosed\n")
+    document = _document({"id": {"$ref": "bad.yaml#/Thing"}}, [])
+    with pytest.raises(SpecError, match=r"properties/id: cannot read .*bad\.yaml"):
+        _refused(tmp_path, document)
