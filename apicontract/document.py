@@ -3,6 +3,7 @@ shipped as package data (found through importlib.resources, so an installed whee
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from importlib import resources
@@ -28,11 +29,26 @@ def read(path: Path) -> Any:
 
 
 def parse_yaml(text: str) -> Any:
-    """Safe YAML through libyaml when PyYAML has it: a third of the cold start otherwise."""
+    """Safe YAML through libyaml when PyYAML has it: a third of the cold start otherwise.
+    Timestamps are left strings, as YAML 1.2 (which OpenAPI recommends) reads them:
+    `2024-01-01` in an example is the text the wire carries, not a date no JSON check
+    can judge."""
     import yaml  # here: a start reading a cached or JSON spec never needs it
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    return yaml.load(text, Loader=loader)
+    return yaml.load(text, Loader=_loader())
+
+
+@functools.cache
+def _loader() -> Any:
+    """Safe YAML without the YAML 1.1 timestamp type (the loader class, made once)."""
+    import yaml
+
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    resolvers = {
+        first: [(tag, regex) for tag, regex in found if tag != "tag:yaml.org,2002:timestamp"]
+        for first, found in base.yaml_implicit_resolvers.items()
+    }
+    return type("JsonCompatibleLoader", (base,), {"yaml_implicit_resolvers": resolvers})
 
 
 class BundleError(ValueError):

@@ -17,7 +17,7 @@ from openapi_core import OpenAPI
 from apicontract.spec import Spec
 from mockserver import Settings
 from mockserver.app import create_app
-from mockserver.engine.specification import SpecError
+from mockserver.engine.specification import CACHE_VARIABLE, SpecError
 from tests.own_spec import HOST, calls, judged
 
 
@@ -352,3 +352,43 @@ def test_a_ref_back_into_its_own_object_is_refused_not_followed_forever(tmp_path
     }
     message = _refusal(tmp_path, document)
     assert "circular $ref: #/components/parameters/P -> #/components/parameters/P" in message
+
+
+# --- found serving DigitalOcean's public document (tests/specs/SOURCES.md) -------------
+
+
+def test_a_yaml_timestamp_in_an_example_is_its_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # PyYAML reads `2020-07-01T00:00:00Z` as a datetime: every check of the example failed.
+    monkeypatch.setenv(CACHE_VARIABLE, str(tmp_path / "cache"))  # parsed here, not cached
+    (tmp_path / "openapi.yaml").write_text(
+        "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /invoices/{id}:\n    get:\n"
+        "      parameters: [{name: id, in: path, required: true, schema: {type: string}}]\n"
+        "      responses:\n        '200':\n          description: it\n          content:\n"
+        "            application/json:\n"
+        "              schema: {type: object, properties: {at: {type: string}}}\n"
+        "              example: {at: 2020-07-01T00:00:00Z}\n"
+    )
+    client = create_app(Settings(spec_path=tmp_path / "openapi.yaml")).test_client()
+    answer = client.get("/invoices/1")
+    assert answer.status_code == 200 and answer.json() == {"at": "2020-07-01T00:00:00Z"}
+
+
+def test_a_binary_upload_and_ignored_header_parameters(tmp_path: Path) -> None:
+    accept = {"name": "Accept", "in": "header", "schema": {"type": "string", "enum": ["a/b"]}}
+    document = _document({}, {"type": "object", "properties": {"ok": {"type": "boolean"}}})
+    operation = document["paths"]["/things/{id}"].pop("get")
+    operation["parameters"].append(accept)
+    operation["requestBody"] = {
+        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
+    }
+    document["paths"]["/things/{id}"]["put"] = operation
+    client = _served(tmp_path, document)
+    # OpenAPI: an `Accept` header parameter SHALL be ignored (the client's `*/*` was a 422).
+    answer = client.put(
+        "/things/a",
+        content=b"\x00\xff binary",
+        headers={"Content-Type": "application/octet-stream", "Accept": "*/*"},
+    )
+    assert answer.status_code == 200, answer.text  # was a 500: bytes in the seed's JSON

@@ -15,6 +15,7 @@ stay connexion's.
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 import logging
 from collections.abc import Callable, Mapping
@@ -95,7 +96,9 @@ def _generic(operation: Operation, answers: GenericAnswers) -> Handler:
         body = kwargs.get("body")
         hints = {**body, **values} if isinstance(body, dict) else values
         status = answers.status_for(operation, asked.prefer)
-        request = dumps([values, body]).decode()
+        # A binary body (an upload) seeds by its digest: JSON cannot hold bytes.
+        seen = hashlib.sha256(body).hexdigest() if isinstance(body, bytes) else body
+        request = dumps([values, seen]).decode()
         return answers.answer(operation, status, asked.prefer, hints, request)
 
     return DocumentHandler(answer)
