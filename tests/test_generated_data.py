@@ -45,6 +45,12 @@ REAL_PATTERNS = [
     r"^\P{L}+$",
     r"^(?<year>\d{4})-(?<month>0[1-9]|1[0-2])$",  # ECMA named groups
     r"^\u{1F600}?ok$",
+    r"^[\p{L}\p{N}\p{M}\p{Zs}\p{P}]{1,64}$",  # marks too
+    r"^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$",  # AWS tags
+    r"[\u0009\u000A\u000D\u0020-\u007E\u0085\u00A0-\uD7FF\uE000-\uFFFD]+",  # AWS text
+    r"^arn:aws:iam::\d{12}:role/[\w+=,.@-]+$",
+    r"^(?!-)[a-z0-9-]{1,63}(?<!-)$",  # a lookbehind
+    r"^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE])?$",  # quantities
 ]
 
 
