@@ -20,6 +20,7 @@ from mockserver.app import create_app
 from mockserver.core import patterns
 from mockserver.core.samples import Sampler, Unmatched
 from mockserver.engine.specification import SpecError
+from tests.one_operation import one_operation, served
 
 # Patterns as public documents write them (GitHub, Stripe, Twilio, Kubernetes, ...).
 REAL_PATTERNS = [
@@ -118,38 +119,13 @@ def _document(properties: dict[str, Any], required: list[str]) -> dict[str, Any]
     schema: dict[str, Any] = {"type": "object", "properties": properties}
     if required:
         schema["required"] = required
-    return {
-        "openapi": "3.0.3",
-        "info": {"title": "patterns", "version": "1"},
-        "paths": {
-            "/things/{id}": {
-                "get": {
-                    "operationId": "getThing",
-                    "parameters": [
-                        {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
-                    ],
-                    "responses": {
-                        "200": {
-                            "description": "it",
-                            "content": {"application/json": {"schema": schema}},
-                        }
-                    },
-                }
-            }
-        },
-    }
-
-
-def _client(tmp_path: Path, document: dict[str, Any]) -> Any:
-    path = tmp_path / "openapi.json"
-    path.write_text(json.dumps(document))
-    return create_app(Settings(spec_path=path)).test_client()
+    return one_operation({}, schema)
 
 
 def test_answers_with_real_patterns_are_valid(tmp_path: Path) -> None:
     properties = {f"p{i}": {"type": "string", "pattern": p} for i, p in enumerate(REAL_PATTERNS)}
     document = _document(properties, sorted(properties))
-    client = _client(tmp_path, document)
+    client = served(tmp_path, document)
     judge = jsonschema_rs.validator_for(
         document["paths"]["/things/{id}"]["get"]["responses"]["200"]["content"]["application/json"][
             "schema"
@@ -166,18 +142,18 @@ def test_a_pattern_no_string_is_made_for(tmp_path: Path, caplog: pytest.LogCaptu
     unreadable = {"type": "string", "pattern": UNREADABLE}
     properties = {"name": unreadable, "ok": {"type": "string", "pattern": r"^[^a]+$"}}
     # Optional: left out, the rest served.
-    answer = _client(tmp_path, _document(properties, ["ok"])).get("/things/a")
+    answer = served(tmp_path, _document(properties, ["ok"])).get("/things/a")
     assert answer.status_code == 200 and set(answer.json()) == {"ok"}, answer.text
     pointer = "/paths/~1things~1{id}/get/responses/200/content/application~1json/schema"
     assert f"{pointer}/properties/name/pattern: no string is made" in caplog.text
     # Required: a 501 naming the pattern, never an invalid body.
-    answer = _client(tmp_path, _document(properties, ["name"])).get("/things/a")
+    answer = served(tmp_path, _document(properties, ["name"])).get("/things/a")
     assert answer.status_code == 501
     assert "pattern '^[^\\\\P{L}]+$'" in answer.json()["detail"]
     assert "give the answer an example" in answer.json()["detail"]
     # Its own example stands in.
     properties["name"] = {**unreadable, "example": "Zoë"}
-    answer = _client(tmp_path, _document(properties, ["name"])).get("/things/a")
+    answer = served(tmp_path, _document(properties, ["name"])).get("/things/a")
     assert answer.status_code == 200 and answer.json()["name"] == "Zoë"
 
 
@@ -219,14 +195,14 @@ def test_examples_in_local_files_are_served_and_urls_never_fetched(
         "local": {"summary": "a file", "externalValue": "examples/thing.json"},
         "yaml": {"externalValue": "examples/thing.yaml"},
     }
-    client = _client(tmp_path, _with_examples(examples))
+    client = served(tmp_path, _with_examples(examples))
     assert client.get("/things/a").json() == {"id": "from-file", "n": 7}  # the first served
     yaml_one = client.get("/things/a", headers={"Prefer": "example=yaml"})
     assert yaml_one.json() == {"id": "from-yaml", "n": 8}
     assert "example=yaml" in yaml_one.headers["Preference-Applied"]
     # A URL's example is left out: the others stand in, else made data.
     assert client.get("/things/a", headers={"Prefer": "example=remote"}).json()["n"] == 7
-    only_remote = _client(tmp_path / "examples", _with_examples({"remote": examples["remote"]}))
+    only_remote = served(tmp_path / "examples", _with_examples({"remote": examples["remote"]}))
     made = only_remote.get("/things/a")
     assert made.status_code == 200 and made.json()["id"] == "a"  # made, the path reflected
     where = "/paths/~1things~1{id}/get/responses/200/content/application~1json/examples/remote"
@@ -240,7 +216,7 @@ def test_a_text_example_in_a_file_and_an_unreadable_one(tmp_path: Path) -> None:
     document["paths"]["/things/{id}"]["get"]["responses"]["200"]["content"]["text/plain"][
         "schema"
     ] = {"type": "string"}
-    answer = _client(tmp_path, document).get("/things/a")
+    answer = served(tmp_path, document).get("/things/a")
     assert answer.status_code == 200 and answer.text == "hello from a file"
     missing = _with_examples({"gone": {"externalValue": "nowhere.json"}})
     with pytest.raises(SpecError, match=r"examples/gone/externalValue: cannot read .*nowhere"):
