@@ -78,6 +78,13 @@ def test_strings_meet_the_lengths_asked_with_the_pattern(pattern: str, low: int,
         assert made is not None and judge.is_valid(made), (pattern, made)
 
 
+@pytest.mark.parametrize("pattern", [r"^(a{2,}){2,}$", r"^((a{2,}){2,}){2,}$", r"^(\w+\s?)*$"])
+def test_nested_repeats_stay_near_the_length_asked(pattern: str) -> None:
+    # Each repeat at its longest multiplies: a minLength of 30 once made 66,564 characters.
+    made = patterns.matching(pattern, random.Random(1), 30)
+    assert made is not None and 30 <= len(made) < 100 and _judge(pattern).is_valid(made)
+
+
 def test_strings_are_deterministic_per_seed() -> None:
     made = [patterns.matching(r"^[^a-z]{5}[a-z]+$", random.Random(7)) for _ in range(2)]
     assert made[0] == made[1]

@@ -29,6 +29,7 @@ sre_parse: Any = importlib.import_module("re._parser")
 # Repeat spans of the first draws: short strings (longer ones only for a `minLength`).
 _SPANS = (3, 3, 0, 1, 3, 2, 5, 3)
 _MAX_SPAN = 512
+_BUDGET = 1024  # characters a draw may reach beyond twice the lengths asked
 # What negated classes and `.` are drawn from: printable ASCII, so that the translated
 # Unicode properties below (which cover ASCII exactly) judge these characters right.
 _ALPHABET = string.ascii_letters + string.digits + " _-.,:;!?@#$%&*+=/<>()[]{}|~^'\"`\\"
@@ -111,9 +112,11 @@ def matching(
         return None
     tree, regex = compiled
     longest = max_length if max_length is not None else 1 << 30
+    # Nested repeats multiply: no draw grows past this (then it only fails its check).
+    budget = 2 * max(min_length, max_length or 0) + _BUDGET
 
     def draw(span: int, exact: bool) -> str:
-        made = _Walker(rng, span, exact).walk(tree)
+        made = _Walker(rng, span, exact, budget).walk(tree)
         if len(made) < min_length and not _anchored_end(tree):
             made += rng.choice(string.ascii_lowercase) * (min_length - len(made))
         return made
@@ -123,17 +126,18 @@ def matching(
             made = draw(span, exact=False)
             if min_length <= len(made) <= longest and regex.search(made):
                 return made
-        # The lengths asked: every repeat taken to its longest, grown or shrunk by halves.
-        low, high = 0, _MAX_SPAN
-        while low <= high:
+        # The lengths asked: every repeat taken to its longest, the least span that
+        # reaches `min_length` found by halves.
+        low, high = 0, _MAX_SPAN if min_length else 0
+        while low < high:
             span = (low + high) // 2
-            made = draw(span, exact=True)
-            if len(made) < min_length:
+            if len(draw(span, exact=True)) < min_length:
                 low = span + 1
-            elif len(made) > longest:
-                high = span - 1
             else:
-                return made if regex.search(made) else None
+                high = span
+        made = draw(low, exact=True)
+        if min_length <= len(made) <= longest and regex.search(made):
+            return made
     except (ValueError, KeyError, IndexError):  # a node the walker cannot draw
         return None
     return None
@@ -226,17 +230,29 @@ def _anchored_end(tree: Any) -> bool:
     return bool(items) and str(items[-1][0]) == "AT" and "END" in str(items[-1][1])
 
 
+# The nodes that draw characters themselves (the others hold nodes that do).
+_CHARACTERS = frozenset({"LITERAL", "NOT_LITERAL", "ANY", "IN", "GROUPREF"})
+
+
 class _Walker:
     """One draw over a parse tree: what each group matched is kept for back-references."""
 
-    def __init__(self, rng: random.Random, span: int, exact: bool) -> None:
+    def __init__(self, rng: random.Random, span: int, exact: bool, budget: int) -> None:
         self.rng = rng
         self.span = span
         self.exact = exact  # every repeat `span` past its minimum (bounded by its maximum)
+        self.budget = budget
+        self.size = 0  # characters drawn so far
         self.groups: dict[int, str] = {}
 
     def walk(self, tree: Any) -> str:
-        return "".join(self._node(str(op), arg) for op, arg in tree)
+        made = ""
+        for op, arg in tree:
+            part = self._node(str(op), arg)
+            if str(op) in _CHARACTERS:
+                self.size += len(part)
+            made += part
+        return made
 
     def _node(self, name: str, arg: Any) -> str:
         if name == "LITERAL":
@@ -251,7 +267,12 @@ class _Walker:
             low, high, sub = arg
             most = max(low, min(high, low + self.span))
             count = most if self.exact else self.rng.randint(low, most)
-            return "".join(self.walk(sub) for _ in range(count))
+            parts = []
+            for _ in range(count):
+                if self.size > self.budget:
+                    break  # too long already: the draw fails its check
+                parts.append(self.walk(sub))
+            return "".join(parts)
         if name == "SUBPATTERN":
             made = self.walk(arg[-1])
             if arg[0] is not None:
