@@ -3,10 +3,12 @@ shipped as package data (found through importlib.resources, so an installed whee
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 BUNDLED_NAME = "openapi.yaml"
 
@@ -27,11 +29,26 @@ def read(path: Path) -> Any:
 
 
 def parse_yaml(text: str) -> Any:
-    """Safe YAML through libyaml when PyYAML has it: a third of the cold start otherwise."""
+    """Safe YAML through libyaml when PyYAML has it: a third of the cold start otherwise.
+    Timestamps are left strings, as YAML 1.2 (which OpenAPI recommends) reads them:
+    `2024-01-01` in an example is the text the wire carries, not a date no JSON check
+    can judge."""
     import yaml  # here: a start reading a cached or JSON spec never needs it
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    return yaml.load(text, Loader=loader)
+    return yaml.load(text, Loader=_loader())
+
+
+@functools.cache
+def _loader() -> Any:
+    """Safe YAML without the YAML 1.1 timestamp type (the loader class, made once)."""
+    import yaml
+
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    resolvers = {
+        first: [(tag, regex) for tag, regex in found if tag != "tag:yaml.org,2002:timestamp"]
+        for first, found in base.yaml_implicit_resolvers.items()
+    }
+    return type("JsonCompatibleLoader", (base,), {"yaml_implicit_resolvers": resolvers})
 
 
 class BundleError(ValueError):
@@ -41,62 +58,137 @@ class BundleError(ValueError):
 def bundled(document: Any, base: Path) -> Any:
     """`document` with its `$ref`s to other local files (`pets.yaml#/Pet`, relative to
     `base`) replaced by what they point at, those files' own refs followed the same way;
-    the document's own refs (`#/...`) stay. URLs are not fetched; a file's refs leading
-    back into themselves are refused (BundleError naming the JSON pointer)."""
+    the document's own refs (`#/...`) stay; examples' `externalValue` files read in as
+    their `value` (example_read). A schema of another file that recurses (a
+    tree node whose children are nodes) is put under `components/schemas` and referred
+    to there, so that it is served like a recursive schema of the document. URLs are not
+    fetched; refs that only lead to refs and back are refused (BundleError naming the
+    JSON pointer)."""
     files: dict[Path, Any] = {}
+    hoisted: dict[str, str] = {}  # a recursing target's key -> its name in components
+    definitions: dict[str, Any] = {}
+    components = document.get("components") if isinstance(document, dict) else None
+    taken = set((components or {}).get("schemas") or {})
 
     def load(path: Path, where: str) -> Any:
         if path not in files:
             try:
                 files[path] = read(path)
-            except (OSError, ValueError) as exc:
+            except Exception as exc:  # OSError, json's and yaml's errors (yaml not imported)
                 raise BundleError(f"{where}: cannot read {path}: {exc}") from exc
         return files[path]
 
-    def walk(
-        node: Any, directory: Path, root: Any | None, where: str, chain: tuple[str, ...]
-    ) -> Any:
+    def walk(node: Any, source: Path | None, where: str, chain: Chain) -> Any:
+        """`node`, sitting in the file `source` (None: the document itself)."""
         if isinstance(node, dict):
             ref = node.get("$ref")
-            if isinstance(ref, str) and (root is not None or not ref.startswith("#")):
-                return follow(ref, directory, root, where, chain)
-            return {
-                k: walk(v, directory, root, f"{where}/{escaped(k)}", chain) for k, v in node.items()
-            }
+            if isinstance(ref, str) and (source is not None or not ref.startswith("#")):
+                return follow(ref, source, where, chain)
+            if _local(node.get("externalValue")):
+                node = example_read(node, source.parent if source else base, where)
+            # Below a node that is not a bare $ref: a schema lies between refs from here.
+            within = Chain(chain.keys, ())
+            return {k: walk(v, source, f"{where}/{escaped(k)}", within) for k, v in node.items()}
         if isinstance(node, list):
-            return [walk(v, directory, root, f"{where}/{i}", chain) for i, v in enumerate(node)]
+            within = Chain(chain.keys, ())
+            return [walk(v, source, f"{where}/{i}", within) for i, v in enumerate(node)]
         return node
 
-    def follow(ref: str, directory: Path, root: Any, where: str, chain: tuple[str, ...]) -> Any:
+    def follow(ref: str, source: Path | None, where: str, chain: Chain) -> Any:
         name, _, pointer = ref.partition("#")
         if "://" in name:
             raise BundleError(f"{where}: $ref {ref} is a URL (not fetched: bundle it first)")
-        path = (directory / name).resolve() if name else None
-        key = f"{path or 'here'}#{pointer}"
-        if key in chain:
+        directory = source.parent if source is not None else base
+        # The document's own `#` refs are never followed: `source` is a file where not named.
+        path = source if source is not None and not name else (directory / name).resolve()
+        key = f"{path}#{pointer}"
+        if key in chain.bare:
             raise BundleError(f"{where}: $ref {ref} is circular across files")
-        target_root = load(path, where) if path is not None else root
-        node = target_root
+        if key in chain.keys:
+            # Recursion through a schema: referred to where the schema is put.
+            if key not in hoisted:
+                hoisted[key] = _free_name(pointer, path, taken)
+            return {"$ref": f"#/components/schemas/{hoisted[key]}"}
+        node = load(path, where)
         for raw in pointer.split("/")[1:]:
             part = raw.replace("~1", "/").replace("~0", "~")
             try:
                 node = node[int(part)] if isinstance(node, list) else node[part]
             except (KeyError, IndexError, ValueError, TypeError) as exc:
                 raise BundleError(f"{where}: $ref {ref} points at nothing") from exc
-        folder = path.parent if path is not None else directory
-        return walk(node, folder, target_root, where, (*chain, key))
+        made = walk(node, path, where, Chain((*chain.keys, key), (*chain.bare, key)))
+        if key not in hoisted:
+            return made
+        definitions[hoisted[key]] = made
+        return {"$ref": f"#/components/schemas/{hoisted[key]}"}
 
-    return walk(document, base, None, "", ())
+    result = walk(document, None, "", Chain((), ()))
+    if definitions:
+        kept = result.setdefault("components", {})
+        kept["schemas"] = {**(kept.get("schemas") or {}), **definitions}
+    return result
+
+
+def example_read(example: dict[str, Any], directory: Path, where: str) -> dict[str, Any]:
+    """An Example Object whose `externalValue` names a local file, with the file's content
+    as its `value` instead: JSON or YAML read as such by its suffix, else the text. A file
+    that is not UTF-8 text is left named (not served: made data instead)."""
+    path = (directory / example["externalValue"]).resolve()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        return example
+    except OSError as exc:
+        raise BundleError(f"{where}/externalValue: cannot read {path}: {exc}") from exc
+    try:
+        if path.suffix.lower() == ".json":
+            value = json.loads(text)
+        elif path.suffix.lower() in (".yaml", ".yml"):
+            value = parse_yaml(text)
+        else:
+            value = text
+    except Exception as exc:  # json's and yaml's errors (yaml not imported here)
+        raise BundleError(f"{where}/externalValue: {path} is not valid: {exc}") from exc
+    return {**{k: v for k, v in example.items() if k != "externalValue"}, "value": value}
+
+
+def _local(external: Any) -> bool:
+    """Whether an `externalValue` names a local file (a URL is never fetched)."""
+    return isinstance(external, str) and "://" not in external
+
+
+class Chain(NamedTuple):
+    """The refs being followed (keys: file#pointer), and those followed since the last
+    node that is not a bare $ref (a ref among these again is a circle with no schema)."""
+
+    keys: tuple[str, ...]
+    bare: tuple[str, ...]
+
+
+def _free_name(pointer: str, path: Path, taken: set[str]) -> str:
+    """A components name for a hoisted schema: its own name, else its file's, numbered
+    past the names taken."""
+    stem = pointer.rstrip("/").rsplit("/", 1)[-1] or path.stem
+    stem = re.sub(r"[^A-Za-z0-9._-]", "_", stem) or "Schema"
+    name, n = stem, 1
+    while name in taken:
+        n += 1
+        name = f"{stem}_{n}"
+    taken.add(name)
+    return name
 
 
 def has_external_ref(node: Any) -> bool:
-    """Whether any `$ref` of the document points outside it."""
+    """Whether any `$ref` of the document points outside it, or an example's
+    `externalValue` names a local file."""
     stack = [node]
     while stack:
         node = stack.pop()
         if isinstance(node, dict):
             ref = node.get("$ref")
             if isinstance(ref, str) and not ref.startswith("#"):
+                return True
+            if _local(node.get("externalValue")):
                 return True
             stack.extend(node.values())
         elif isinstance(node, list):

@@ -151,7 +151,13 @@ def _operation(
     own = raw.get("parameters", [])
     named = {(p["in"], p["name"]) for p in own}
     # The operation's own parameters override the path item's of the same name and place.
-    declared = [*own, *(p for p in shared if (p["in"], p["name"]) not in named)]
+    declared = [
+        p
+        for p in [*own, *(p for p in shared if (p["in"], p["name"]) not in named)]
+        # OpenAPI: these header parameters "SHALL be ignored" (content negotiation and
+        # security say them); judging them refused every client's `Accept: */*`.
+        if not (p["in"] == "header" and str(p["name"]).lower() in _IGNORED_HEADERS)
+    ]
     body = raw.get("requestBody")
     requirements = raw.get("security", document.get("security")) or []
     return Operation(
@@ -177,6 +183,9 @@ def _operation(
             if isinstance(requirement, dict)
         ),
     )
+
+
+_IGNORED_HEADERS = frozenset({"accept", "content-type", "authorization"})
 
 
 def _parameter(raw: dict[str, Any]) -> Parameter:

@@ -76,12 +76,14 @@ def test_the_served_spec_is_parsed_once_per_content(
     served.write_text(served.read_text() + "\nx-changed: true\n")
     assert specification.served(served).raw["x-changed"] is True
     assert len(parsed) == 2  # a changed file is parsed again
-    dated = tmp_path / "dated.yaml"
-    dated.write_text("openapi: 3.0.3\ninfo: {title: t, version: 1}\nx-when: 2026-01-01\n")
-    specification.served(dated)
+    numbered = tmp_path / "numbered.yaml"
+    numbered.write_text(
+        "openapi: 3.0.3\ninfo: {title: t, version: 1}\nx-when: 2026-01-01\nx-codes: {200: ok}\n"
+    )
+    assert specification.served(numbered).raw["x-when"] == "2026-01-01"  # text, as YAML 1.2
     monkeypatch.setattr(specification, "_specs", {})
-    specification.served(dated)
-    assert len(parsed) == 4  # JSON cannot hold a date as YAML read it: never cached
+    specification.served(numbered)
+    assert len(parsed) == 4  # JSON cannot hold a number as a key: never cached
 
 
 def test_a_broken_spec_is_refused_at_start_naming_the_place(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ code=N` still picks the generic answer, as with Prism.
 
 from __future__ import annotations
 
+import contextlib
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -150,7 +151,8 @@ class Resources:
         if schema.get("type") in ("integer", "number"):
             return number
         if any(k in schema for k in ("format", "pattern", "enum", "const")):
-            return sampler.sample(schema)
+            with contextlib.suppress(Unsatisfiable):  # a pattern no string is made for
+                return sampler.sample(schema)
         return sampler.sample({"type": "string", "format": "uuid"})
 
     async def _kept(

@@ -12,16 +12,14 @@ what is required is made. The caller checks the result against the schema anyway
 from __future__ import annotations
 
 import base64
-import importlib
 import random
-import re
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-# re's own parser (stable for decades; named re._parser since 3.11), untyped.
-sre_parse: Any = importlib.import_module("re._parser")
+from mockserver.core import patterns
+
 MAX_DEPTH = 6  # below this, optional properties and array items are left out
 HARD_DEPTH = 40  # a chain of required recursive properties has no finite instance
 _EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
@@ -32,6 +30,15 @@ Fits = Callable[[Any, Any], bool]
 
 class Unsatisfiable(ValueError):
     """The schema asks for an instance that cannot be made (infinite required recursion)."""
+
+
+class Unmatched(Unsatisfiable):
+    """A string the schema requires matches a `pattern` no draw could match (syntax the
+    pattern reader lacks, or lengths the pattern cannot meet)."""
+
+    def __init__(self, pattern: str) -> None:
+        super().__init__(f"no string made matches the pattern {pattern!r}")
+        self.pattern = pattern
 
 
 class Sampler:
@@ -137,9 +144,15 @@ class Sampler:
         # The first option is the most likely to be the plain case; others when drawn.
         chosen = usable[0] if self.rng.random() < 0.7 else self.rng.choice(usable)
         rest = {k: v for k, v in schema.items() if k not in ("oneOf", "anyOf")}
-        if rest.get("properties") or rest.get("required"):
-            return self._make({"allOf": [rest, chosen]}, depth, hints, fits)
-        return self._make(chosen, depth, hints, fits)
+        combined = rest.get("properties") or rest.get("required")
+        for option in [chosen, *(o for o in usable if o is not chosen)]:
+            try:
+                if combined:
+                    return self._make({"allOf": [rest, option]}, depth, hints, fits)
+                return self._make(option, depth, hints, fits)
+            except Unmatched as exc:
+                unmatched = exc  # another option may not need that pattern
+        raise unmatched
 
     def _discriminated(
         self,
@@ -177,8 +190,12 @@ class Sampler:
             hint = hints.get(name, hints.get(_loose(name), _MISSING)) if hints else _MISSING
             if hint is not _MISSING and fits is not None and fits(sub, hint):
                 made[name] = hint
-            else:
+                continue
+            try:
                 made[name] = self._make(sub, depth + 1, {}, fits)
+            except Unmatched:
+                if name in required:
+                    raise  # an optional property whose pattern cannot be met is left out
         for name in required - set(made):
             made[name] = self._make(_extra(schema), depth + 1, {}, fits)
         cap = schema.get("maxProperties")
@@ -203,7 +220,12 @@ class Sampler:
         for _ in range(count * 5 if schema.get("uniqueItems") else count):
             if len(made) == count:
                 break
-            value = self._make(items, depth + 1, {}, fits)
+            try:
+                value = self._make(items, depth + 1, {}, fits)
+            except Unmatched:
+                if len(made) >= low:
+                    break  # fewer items: the pattern of an item cannot be met
+                raise
             if not schema.get("uniqueItems") or value not in made:
                 made.append(value)
         return made
@@ -226,8 +248,8 @@ class Sampler:
     def _string(self, schema: dict[str, Any]) -> str:
         made = self._formatted(schema.get("format"))
         pattern = schema.get("pattern")
-        if made is None and isinstance(pattern, str):
-            made = self._patterned(pattern)
+        if isinstance(pattern, str) and (made is None or not patterns.fits(pattern, made)):
+            return self._patterned(schema, pattern)
         if made is None:
             made = self.rng.choice(_WORDS)
             if schema.get("minLength") or schema.get("maxLength") is not None:
@@ -253,13 +275,20 @@ class Sampler:
         }
         return made[fmt]() if isinstance(fmt, str) and fmt in made else None
 
-    def _patterned(self, pattern: str) -> str | None:
-        try:
-            tree = sre_parse.parse(pattern)
-            made = _Regex(self.rng).walk(tree)
-        except Exception:  # an unusual pattern: the caller's check decides
-            return None
-        return made if re.search(pattern, made) else None
+    def _patterned(self, schema: dict[str, Any], pattern: str) -> str:
+        """A string matching `pattern` and the lengths; else the schema's own example or
+        default when one fits; else Unmatched (an optional property is then left out)."""
+        low = int(schema.get("minLength") or 0)
+        high = schema.get("maxLength")
+        made = patterns.matching(pattern, self.rng, low, high if isinstance(high, int) else None)
+        if made is not None:
+            return made
+        listed = schema.get("examples")  # 3.1: a list
+        given = [schema.get("example"), schema.get("default"), *(listed or [])]
+        for value in given:
+            if isinstance(value, str) and _string_fits(schema, value):
+                return value
+        raise Unmatched(pattern)
 
 
 def plausible(sampler: Sampler, schema: Any, value: Any) -> bool:
@@ -301,7 +330,8 @@ def _string_fits(schema: dict[str, Any], value: str) -> bool:
         except ValueError:
             return False
     pattern = schema.get("pattern")
-    return not isinstance(pattern, str) or re.search(pattern, value) is not None
+    # A pattern not readable here (None): the schema checker judges the whole answer.
+    return not isinstance(pattern, str) or patterns.fits(pattern, value) is not False
 
 
 _MISSING = object()
@@ -388,51 +418,3 @@ def _pointed(document: Any, ref: str) -> Any:
         except (KeyError, IndexError, ValueError, TypeError) as exc:
             raise Unsatisfiable(f"$ref {ref} points at nothing") from exc
     return node
-
-
-class _Regex:
-    """A string matching a parsed regular expression (walking re's own parse tree): class
-    members and repeat counts drawn from the random source, the first branch taken."""
-
-    def __init__(self, rng: random.Random) -> None:
-        self.rng = rng
-
-    def walk(self, tree: Any) -> str:
-        return "".join(self._node(op, arg) for op, arg in tree)
-
-    def _node(self, op: Any, arg: Any) -> str:
-        name = str(op)
-        if name == "LITERAL":
-            return chr(arg)
-        if name == "NOT_LITERAL":
-            return "a" if chr(arg) != "a" else "b"
-        if name == "ANY":
-            return "a"
-        if name == "IN":
-            return self._in(arg)
-        if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
-            low, high, sub = arg
-            first = max(low, 1) if high != 0 else 0
-            count = self.rng.randint(first, max(first, min(high, low + 3)))
-            return "".join(self.walk(sub) for _ in range(count))
-        if name in ("SUBPATTERN", "ATOMIC_GROUP"):
-            return self.walk(arg[-1])
-        if name == "BRANCH":
-            return self.walk(arg[1][0])
-        if name in ("AT", "ASSERT", "ASSERT_NOT", "GROUPREF"):
-            return ""
-        raise ValueError(f"regex node {name}")
-
-    def _in(self, members: Any) -> str:
-        choices: list[str] = []
-        for op, arg in members:
-            name = str(op)
-            if name == "NEGATE":
-                return "a"  # the caller's check decides
-            if name == "LITERAL":
-                choices.append(chr(arg))
-            elif name == "RANGE":
-                choices.extend(chr(c) for c in range(arg[0], min(arg[1], arg[0] + 64) + 1))
-            elif name == "CATEGORY":
-                choices.append({"CATEGORY_DIGIT": "0", "CATEGORY_SPACE": " "}.get(str(arg), "a"))
-        return self.rng.choice(choices) if choices else "a"

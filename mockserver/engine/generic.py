@@ -7,7 +7,9 @@ parameters, body fields) reflected where names and types match. `Prefer: dynamic
 skips the examples and draws freely. The same request draws the same data (seeded by
 `--seed`, the operation and the request). Whatever is sent passed the response checker:
 an example that breaks its own schema is passed over for made data, and made data is
-drawn again (at most `DRAWS` times) until it conforms.
+drawn again (at most `DRAWS` times) until it conforms. A required string whose `pattern`
+no draw matches (syntax the pattern reader lacks) answers 501 naming the pattern, never an
+invalid body; such patterns are listed at start (caveats.py).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 from apicontract.operations import Answer, Operation
 from apicontract.responses import ResponseChecker
 from mockserver.core.prefer import Preferences
-from mockserver.core.samples import Sampler, Unsatisfiable, plausible
+from mockserver.core.samples import Sampler, Unmatched, Unsatisfiable, plausible
 from mockserver.engine.encoding import dumps
 from mockserver.engine.problems import ApiError
 
@@ -186,6 +188,13 @@ class GenericAnswers:
                     lambda s, v: plausible(sampler, s, v),
                 )
                 headers = _made_headers(sampler, documented)
+            except Unmatched as exc:
+                # The mock's limit, not the document's fault: said as such, never sent invalid.
+                raise ApiError(
+                    501,
+                    f"Mock cannot make this answer's body: {exc}; give the answer an "
+                    "example, or the property an example or default",
+                ) from exc
             except Unsatisfiable as exc:
                 # No finite instance (a required property recursing without end).
                 raise ApiError(500, f"Mock cannot make this answer's body: {exc}") from exc

@@ -15,6 +15,7 @@ stay connexion's.
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 import logging
 from collections.abc import Callable, Mapping
@@ -31,6 +32,7 @@ from mockserver.engine import problems
 from mockserver.engine.asgi import header, send_json
 from mockserver.engine.asked import Asked, asked_of
 from mockserver.engine.auth import http_secret, key_check
+from mockserver.engine.caveats import caveats
 from mockserver.engine.encoding import dumps
 from mockserver.engine.generic import DocumentHandler, GenericAnswers
 from mockserver.engine.injection import injected_fault
@@ -95,7 +97,9 @@ def _generic(operation: Operation, answers: GenericAnswers) -> Handler:
         body = kwargs.get("body")
         hints = {**body, **values} if isinstance(body, dict) else values
         status = answers.status_for(operation, asked.prefer)
-        request = dumps([values, body]).decode()
+        # A binary body (an upload) seeds by its digest: JSON cannot hold bytes.
+        seen = hashlib.sha256(body).hexdigest() if isinstance(body, bytes) else body
+        request = dumps([values, seen]).decode()
         return answers.answer(operation, status, asked.prefer, hints, request)
 
     return DocumentHandler(answer)
@@ -134,7 +138,11 @@ class PublicApi:
                 for template, by_method in by_template(operations).items()
             }
         )
-        for line in unused_parameters(self.routes) + undocumented_statuses(self.routes):
+        for line in [
+            *unused_parameters(self.routes),
+            *undocumented_statuses(self.routes),
+            *caveats(state.spec.raw),
+        ]:
             logger.warning("%s", line)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
