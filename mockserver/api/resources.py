@@ -221,7 +221,7 @@ class Resources:
         items = every[(page - 1) * per_page : page * per_page]
         # The envelope's counts, where it has them by these names.
         counts = {"total": len(every), "page": page, "pages": math.ceil(len(every) / per_page)}
-        values = {**values, **counts, **({"size": size} if size else {})}
+        values = {**values, **counts, "size": per_page}
         documented = operation.answer_for(status)
         schema = documented.schemas.get("application/json") if documented else None
         if schema is None:

@@ -6,9 +6,26 @@ import json
 from dataclasses import fields
 from typing import Any
 
+import orjson
+
 from mockserver.core.faults import FaultRule, Faults, RequestFaults
 from mockserver.core.lifecycle import Moment, NodeChange, Snapshot, Timeline
 from mockserver.core.models import Attempt, Delivery, Entry, Run
+
+
+def encode_value(value: Any) -> bytes:
+    """An inferred resource's JSON; the standard library where orjson refuses it (an
+    integer beyond 64 bits, a lone surrogate a client escaped: both valid JSON text)."""
+    try:
+        return orjson.dumps(value)
+    except (orjson.JSONEncodeError, TypeError):
+        return json.dumps(value).encode()
+
+
+def decode_value(raw: str | bytes) -> Any:
+    """A resource's value as stored (the standard reader: orjson would round big integers
+    and refuses escaped lone surrogates)."""
+    return json.loads(raw)
 
 
 def _snapshot(raw: dict[str, Any]) -> Snapshot:

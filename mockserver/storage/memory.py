@@ -15,12 +15,11 @@ from collections import deque
 from dataclasses import replace
 from typing import Any
 
-import orjson
-
 from mockserver.core.clock import Reading, SimClock
 from mockserver.core.faults import FaultBook, FaultRule
 from mockserver.core.ids import IdSource
 from mockserver.core.models import Delivery, Entry, Run
+from mockserver.storage import codec
 from mockserver.storage.protocols import Edit
 
 LOG_SIZE = 1000
@@ -289,18 +288,18 @@ class MemoryResources:
         self._numbers: dict[tuple[str, str], int] = {}
 
     async def put(self, workspace: str, collection: str, key: str, value: Any) -> None:
-        self._held.setdefault((workspace, collection), {})[key] = orjson.dumps(value)
+        self._held.setdefault((workspace, collection), {})[key] = codec.encode_value(value)
 
     async def get(self, workspace: str, collection: str, key: str) -> Any | None:
         raw = self._held.get((workspace, collection), {}).get(key)
-        return None if raw is None else orjson.loads(raw)
+        return None if raw is None else codec.decode_value(raw)
 
     async def delete(self, workspace: str, collection: str, key: str) -> bool:
         return self._held.get((workspace, collection), {}).pop(key, None) is not None
 
     async def all(self, workspace: str, collection: str, limit: int) -> list[Any]:
         held = self._held.get((workspace, collection), {})
-        return [orjson.loads(raw) for raw in itertools.islice(held.values(), limit)]
+        return [codec.decode_value(raw) for raw in itertools.islice(held.values(), limit)]
 
     async def number(self, workspace: str, collection: str) -> int:
         key = (workspace, collection)

@@ -31,7 +31,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
 
-import orjson
 import redis.asyncio as aioredis
 from redis.asyncio.connection import SSLConnection
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -736,13 +735,13 @@ class RedisResources:
     async def put(self, workspace: str, collection: str, key: str, value: Any) -> None:
         order = await self._r.incr(_key("res", workspace, "seq"))
         pipe = self._r.pipeline(transaction=True)
-        pipe.hset(_key("res", workspace, "values", collection), key, orjson.dumps(value))
+        pipe.hset(_key("res", workspace, "values", collection), key, codec.encode_value(value))
         pipe.zadd(_key("res", workspace, "order", collection), {key: order}, nx=True)
         await pipe.execute()
 
     async def get(self, workspace: str, collection: str, key: str) -> Any | None:
         raw = await self._r.hget(_key("res", workspace, "values", collection), key)
-        return None if raw is None else orjson.loads(raw)
+        return None if raw is None else codec.decode_value(raw)
 
     async def delete(self, workspace: str, collection: str, key: str) -> bool:
         pipe = self._r.pipeline(transaction=True)
@@ -758,7 +757,7 @@ class RedisResources:
         if not keys:
             return []
         raw = await self._r.hmget(_key("res", workspace, "values", collection), keys)
-        return [orjson.loads(v) for v in raw if v is not None]
+        return [codec.decode_value(v) for v in raw if v is not None]
 
     async def number(self, workspace: str, collection: str) -> int:
         return int(await self._r.incr(_key("res", workspace, "numbers", collection)))

@@ -13,8 +13,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from mockserver.core.clock import Anchor, Reading, SimClock
 from mockserver.core.faults import FaultRule
 from mockserver.core.models import Delivery, Entry, Run
@@ -502,7 +500,7 @@ class SqliteResources:
             workspace,
             collection,
             key,
-            orjson.dumps(value).decode(),
+            codec.encode_value(value).decode(),
         )
 
     async def get(self, workspace: str, collection: str, key: str) -> Any | None:
@@ -512,7 +510,7 @@ class SqliteResources:
             collection,
             key,
         )
-        return orjson.loads(rows[0][0]) if rows else None
+        return codec.decode_value(rows[0][0]) if rows else None
 
     async def delete(self, workspace: str, collection: str, key: str) -> bool:
         return bool(
@@ -532,7 +530,7 @@ class SqliteResources:
             collection,
             limit,
         )
-        return [orjson.loads(row[0]) for row in rows]
+        return [codec.decode_value(row[0]) for row in rows]
 
     async def number(self, workspace: str, collection: str) -> int:
         def steps(conn: sqlite3.Connection) -> int:
