@@ -20,6 +20,7 @@ from mockserver import Settings
 from tests.conftest import QA, LiveServer
 
 QUESTION = {"User Question": "What is machine learning?"}
+SDK_KEY = {"X-API-Key": "sdk-key"}  # the key the `sdk` fixture's client sends
 ANSWER = {"Answer": "Mock answer to: What is machine learning?"}
 
 
@@ -162,7 +163,9 @@ def test_sync_run_returns_the_run_as_it_stands_at_the_cap(live_server: LiveServe
 # --- the SDK's calls beyond the run lifecycle (issue 21 item 3): served from the document
 
 
-def test_a_saved_workflow_is_read_listed_updated_and_deleted(sdk: Client) -> None:
+def test_a_saved_workflow_is_read_listed_updated_and_deleted(
+    live_server: LiveServer, sdk: Client
+) -> None:
     client = sdk
     saved = client.workflows.save(WorkflowDefinition(client=client, name="Summarize"))
     assert str(uuid.UUID(saved.id)) == saved.id and saved.name == "Summarize"
@@ -175,6 +178,15 @@ def test_a_saved_workflow_is_read_listed_updated_and_deleted(sdk: Client) -> Non
     other = client.workflows.save(WorkflowDefinition(client=client, name="Translate"))
     assert [w.id for w in client.workflows.list(page=1, page_size=10)] == [saved.id, other.id]
     assert [w.id for w in client.workflows.list(page=2, page_size=1)] == [other.id]
+    envelope = httpx.get(
+        f"{live_server.url}/v1/workflows", params={"page": 2, "size": 1}, headers=SDK_KEY
+    ).json()
+    assert {k: envelope[k] for k in ("total", "page", "size", "pages")} == {
+        "total": 2,
+        "page": 2,
+        "size": 1,
+        "pages": 2,
+    }
 
     saved.name = "Summarize briefly"
     updated = client.workflows.update(saved.id, saved, force=False)
