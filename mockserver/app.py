@@ -20,7 +20,6 @@ from mockserver.core.scenario import Scenario
 from mockserver.core.workflows import BUILTIN, Catalogue
 from mockserver.engine import specification
 from mockserver.engine.generic import GenericAnswers
-from mockserver.engine.problems import ApiError
 from mockserver.engine.public import Handler, PublicApi
 from mockserver.engine.server import MockServer, OnDemand
 from mockserver.engine.specification import SpecError
@@ -73,19 +72,6 @@ def _has_transitions(document: Any) -> bool:
     return isinstance(status, dict) and "x-transitions" in status
 
 
-class Behaviours(dict[str, Handler]):
-    """The handlers by "METHOD template" and by operationId. connexion (Swagger UI of the
-    served document) resolves every operationId through it: one no behaviour serves
-    resolves to a stand-in, since the compiled public API answers it generically."""
-
-    def __missing__(self, key: Any) -> Handler:
-        return _unserved
-
-
-async def _unserved(**kwargs: Any) -> Any:
-    raise ApiError(501, "served by the compiled public API")
-
-
 def create_app(settings: Settings | None = None, *, clock: SimClock | None = None) -> MockServer:
     """Build the mock. `clock` overrides the one the settings choose (tests pass a ManualClock)."""
     settings = settings or Settings()
@@ -113,7 +99,9 @@ def _created(settings: Settings, clock: SimClock | None) -> MockServer:
         ("listNodes", "GET /v1/nodes"): platform.list_nodes,
         ("getMe", "GET /v1/admin/me"): platform.get_me,
     }
-    public = Behaviours((key, handler) for keys, handler in bound.items() for key in keys)
+    # Every operation's handler by "METHOD template" (and a behaviour's by operationId too):
+    # both engines call these.
+    public = {key: handler for keys, handler in bound.items() for key in keys}
     answers = GenericAnswers(state.spec.raw, ResponseChecker(state.spec), settings.seed)
     _serve_from_document(state, public, answers)
     rest = OnDemand(lambda: _connexion_app(state, public))

@@ -127,8 +127,7 @@ def _json(raw: bytes, content_type: str | None) -> Any:
 
 def handlers_of(document: Any, handlers: Mapping[str, Handler]) -> dict[str, Handler]:
     """Every operation's handler, as `receiving` hands it to connexion, by operationId: the
-    one bound to its method and path template, else to its operationId, else whatever the
-    mapping answers for a name it lacks (app.Behaviours: a stand-in)."""
+    one bound to its method and path template, else to its operationId."""
     found: dict[str, Handler] = {}
     for template, item in document["paths"].items():
         for method in METHODS:
@@ -137,12 +136,8 @@ def handlers_of(document: Any, handlers: Mapping[str, Handler]) -> dict[str, Han
             if name is None:
                 continue
             bound = handlers.get(f"{method.upper()} {template}") or handlers.get(name)
-            if bound is None:
-                try:
-                    bound = handlers[name]
-                except KeyError:
-                    continue
-            found[name] = receiving(bound, operation, document)
+            if bound is not None:
+                found[name] = receiving(bound, operation, document)
     return found
 
 
