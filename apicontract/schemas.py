@@ -40,6 +40,17 @@ class SchemaCache:
         return bool(self.validator(schema).is_valid(instance))
 
     def errors(self, prefix: Loc, schema: Any, instance: Any) -> list[ErrorItem]:
+        try:
+            return self._errors(prefix, schema, instance)
+        except UnicodeEncodeError:
+            # JSON may escape a lone surrogate that jsonschema-rs cannot read where a schema
+            # looks at it (a key under `properties`); FastAPI refuses it too: a 422.
+            unreadable = (
+                "Input should be a valid string, unable to parse raw data as a unicode string"
+            )
+            return [ErrorItem(prefix, unreadable, "string_unicode")]
+
+    def _errors(self, prefix: Loc, schema: Any, instance: Any) -> list[ErrorItem]:
         items: list[ErrorItem] = []
         for error in self.validator(schema).iter_errors(instance):
             loc: Loc = [*prefix, *error.instance_path]

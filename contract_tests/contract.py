@@ -10,6 +10,7 @@ judges it.
 from __future__ import annotations
 
 import copy
+import uuid
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -126,3 +127,14 @@ def operations() -> list[tuple[str, str, dict[str, Any]]]:
             if method in {"get", "post", "put", "patch", "delete"}:
                 found.append((method.upper(), path, operation))
     return found
+
+
+class _Filling(dict[str, str]):
+    def __missing__(self, name: str) -> str:
+        return str(uuid.uuid4())
+
+
+def concrete(template: str, **known: str) -> str:
+    """A path of `template`: the `known` parameters filled in, any other (a version id, a
+    node id) with a fresh UUID, a string every id parameter of the document accepts."""
+    return template.format_map(_Filling(known))

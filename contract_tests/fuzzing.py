@@ -213,6 +213,9 @@ def state_machine(schema: Any) -> Any:
             return True
         return bool(original(operation, node, produced))
 
+    # The spec's links only (as fuzz/schemathesis.toml): inferred ones would spread the
+    # steps over every operation of the document, and start scenarios from made-up ids.
+    schema.config.phases.stateful.inference.algorithms = []
     with patch.object(stateful, "is_likely_root_transition", likely_root):
         return schema.as_state_machine()
 

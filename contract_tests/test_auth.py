@@ -16,7 +16,7 @@ import pytest
 
 from contract_tests import rules
 from contract_tests.api import Api, prefer
-from contract_tests.contract import operations
+from contract_tests.contract import concrete, operations
 from contract_tests.error_body import check_error_body
 from contract_tests.exchange import Exchange
 from contract_tests.history import created_id, valid_body
@@ -42,7 +42,7 @@ def run_for(request: pytest.FixtureRequest, path: str) -> str:
 
 
 def call(api: Api, method: str, path: str, run_id: str, key: str | None) -> Exchange:
-    url = path.format(workflow_id=api.workflow_id, run_id=run_id)
+    url = concrete(path, workflow_id=api.workflow_id, run_id=run_id)
     creates = method == "POST" and url.endswith(("/runs", "/sync"))
     body: Any = {"input": api.run_input} if creates else None
     return api.call(method, url, key=key, json=body)

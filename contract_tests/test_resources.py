@@ -8,7 +8,7 @@ import uuid
 
 from contract_tests import rules
 from contract_tests.api import Api
-from contract_tests.contract import operations
+from contract_tests.contract import concrete, operations
 from contract_tests.error_body import check_error_body
 from contract_tests.exchange import Exchange
 from contract_tests.history import valid_body
@@ -46,7 +46,7 @@ def test_each_create_makes_a_new_run_holding_what_it_sent(api: Api) -> None:
 def test_an_unknown_run_is_404_on_every_run_operation(api: Api) -> None:
     unknown = str(uuid.uuid4())
     for method, path in RUN_OPERATIONS:
-        url = path.format(workflow_id=api.workflow_id, run_id=unknown)
+        url = concrete(path, workflow_id=api.workflow_id, run_id=unknown)
         answer = api.peek(method, url)
         if check(
             rules.UNKNOWN_RUN,

@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from apicontract import spec
-from apicontract.operations import METHODS, operations_of
+from apicontract.operations import METHODS, Operation, operations_of
 from apicontract.responses import ResponseChecker
 from apicontract.spec import RefError
 from mockserver.api import events, platform, runs, webhooks, workflows
+from mockserver.api.parents import item_reads, parent_read, under
 from mockserver.api.resources import Resources, roles_of
 from mockserver.core import lifecycle
 from mockserver.core.clock import SimClock
@@ -19,7 +20,6 @@ from mockserver.core.scenario import Scenario
 from mockserver.core.workflows import BUILTIN, Catalogue
 from mockserver.engine import specification
 from mockserver.engine.generic import GenericAnswers
-from mockserver.engine.problems import ApiError
 from mockserver.engine.public import Handler, PublicApi
 from mockserver.engine.server import MockServer, OnDemand
 from mockserver.engine.specification import SpecError
@@ -72,19 +72,6 @@ def _has_transitions(document: Any) -> bool:
     return isinstance(status, dict) and "x-transitions" in status
 
 
-class Behaviours(dict[str, Handler]):
-    """The handlers by "METHOD template" and by operationId. connexion (Swagger UI of the
-    served document) resolves every operationId through it: one no behaviour serves
-    resolves to a stand-in, since the compiled public API answers it generically."""
-
-    def __missing__(self, key: Any) -> Handler:
-        return _unserved
-
-
-async def _unserved(**kwargs: Any) -> Any:
-    raise ApiError(501, "served by the compiled public API")
-
-
 def create_app(settings: Settings | None = None, *, clock: SimClock | None = None) -> MockServer:
     """Build the mock. `clock` overrides the one the settings choose (tests pass a ManualClock)."""
     settings = settings or Settings()
@@ -112,29 +99,58 @@ def _created(settings: Settings, clock: SimClock | None) -> MockServer:
         ("listNodes", "GET /v1/nodes"): platform.list_nodes,
         ("getMe", "GET /v1/admin/me"): platform.get_me,
     }
-    public = Behaviours((key, handler) for keys, handler in bound.items() for key in keys)
-    behaviours = frozenset(public)  # what the reference engine can serve
+    # Every operation's handler by "METHOD template" (and a behaviour's by operationId too):
+    # both engines call these.
+    public = {key: handler for keys, handler in bound.items() for key in keys}
     answers = GenericAnswers(state.spec.raw, ResponseChecker(state.spec), settings.seed)
-    kept = Resources(state.backend.resources, answers, settings.seed)
-    operations = operations_of(state.spec)
-    roles = roles_of(operations)
-    for operation in operations:
-        role = roles.get(operation.id)
-        served_by = f"{operation.method} {operation.template}"
-        if role is not None and served_by not in public and operation.id not in public:
-            public[served_by] = kept.handler(operation, role)
+    _serve_from_document(state, public, answers)
     rest = OnDemand(lambda: _connexion_app(state, public))
     if settings.engine == "connexion":
-        # The reference engine: /v1 too is connexion's (behind the mock's fault injection);
-        # it serves the behaviours' operations only (the run lifecycle), and refuses a
-        # document with others at start: answers from the document are the compiled
-        # engine's.
+        # The reference engine: /v1 too is connexion's (behind the mock's fault injection),
+        # resolved onto the same handlers, the document-served ones included.
         from mockserver.reference.front import ReferenceFront
 
-        served: Any = ReferenceFront(state, rest, behaviours)
+        served: Any = ReferenceFront(state, rest)
     else:
         served = PublicApi(state, public, answers)
     return MockServer(state, served, rest, lifespan=lambda: webhooks.running(state))
+
+
+def _serve_from_document(
+    state: MockState, public: dict[str, Handler], answers: GenericAnswers
+) -> None:
+    """Every operation no behaviour serves gets its handler from the document, in
+    `public` (so both engines call the same): inferred state where its paths make a
+    resource, else the generic answer; under an item a behaviour reads, after that read.
+    A behaviour's read of an item the document lets callers create answers those first."""
+    kept = Resources(state.backend.resources, answers, state.settings.seed)
+    operations = operations_of(state.spec)
+    roles = roles_of(operations)
+
+    def bound(operation: Operation) -> Handler | None:
+        return public.get(f"{operation.method} {operation.template}") or public.get(operation.id)
+
+    created = {
+        role.collection
+        for op in operations
+        if (role := roles.get(op.id)) is not None and role.kind == "create" and bound(op) is None
+    }
+    for operation in operations:
+        role, behaviour = roles.get(operation.id), bound(operation)
+        if behaviour and role and role.kind == "read" and role.collection in created:
+            public[f"{operation.method} {operation.template}"] = kept.over(
+                operation, role, behaviour
+            )
+    reads = item_reads(operations, public)
+    for operation in operations:
+        if bound(operation) is not None:
+            continue
+        role = roles.get(operation.id)
+        handler = kept.handler(operation, role) if role else answers.handler(operation)
+        parent = parent_read(operation, reads)
+        public[f"{operation.method} {operation.template}"] = (
+            handler if parent is None else under(parent, handler)
+        )
 
 
 def _connexion_app(state: MockState, public: dict[str, Handler]) -> Any:

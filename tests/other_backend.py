@@ -295,10 +295,17 @@ class Backend:
             workspace = self.authorised(headers)
             params = match.groupdict()
             for name, value in params.items():
-                if not UUID.match(value):
+                if name == "node_id":  # a node's id, not a uuid (the spec: a string)
+                    if len(value) > 200:
+                        raise invalid(["path", name], "longer than 200", "string_too_long")
+                elif not UUID.match(value):
                     raise invalid(["path", name], "not a uuid", "uuid_parsing")
+            call = Call(workspace, params, query, headers, body)
+            if methods[method].startswith("/"):  # a path template: answered by its example
+                await self.documented(send, call, methods[method], method)
+                return
             handler = getattr(self, methods[method])
-            await handler(send, Call(workspace, params, query, headers, body))
+            await handler(send, call)
             return
         raise Refused(404, "Not Found")
 
@@ -369,7 +376,9 @@ class Backend:
             current = nxt
         return moments
 
-    def request_body(self, headers: dict[str, str], body: bytes) -> dict[str, Any]:
+    def request_body(
+        self, headers: dict[str, str], body: bytes, schema: Any = REQUEST_SCHEMA
+    ) -> dict[str, Any]:
         kind = headers.get("content-type", "").split(";")[0].strip().lower()
         if kind != "application/json":
             raise invalid(["header", "Content-Type"], "expected application/json", "content_type")
@@ -377,7 +386,7 @@ class Backend:
             parsed = json.loads(body)
         except (ValueError, UnicodeDecodeError):
             raise invalid(["body"], "not JSON", "json_invalid") from None
-        errors = list(REQUEST_SCHEMA.iter_errors(parsed))
+        errors = list(schema.iter_errors(parsed))
         if errors:
             raise Refused(
                 422,
@@ -599,6 +608,35 @@ class Backend:
             },
         )
 
+    # ---- the SDK's calls beyond the run lifecycle: checked as the spec says, answered
+    # with its example (this backend saves no workflow, version or bundle of its own)
+    async def documented(self, send: Any, call: Call, template: str, method: str) -> None:
+        item = SPEC["paths"][template]
+        operation = item[method.lower()]
+        for param in map(_resolved, [*item.get("parameters", []), *operation["parameters"]]):
+            if param["in"] == "query" and param["name"] in call.query:
+                value = _coerced(param, call.query[param["name"]])
+                errors = list(_validator(param["schema"]).iter_errors(value))
+                if errors:
+                    raise invalid(["query", param["name"]], errors[0].message, "value_error")
+        if "requestBody" in operation:
+            body = _resolved(operation["requestBody"])["content"]["application/json"]
+            self.request_body(call.headers, call.body, _validator(body["schema"]))
+        if "run_id" in call.params:
+            self.run_of(call.workspace, call.params["run_id"])
+        if "workflow_id" in call.params:
+            self.known(call.params["workflow_id"])
+        if "version_id" in call.params:
+            raise Refused(404, "Version not found")  # none is ever saved here
+        media, content = next(iter(operation["responses"]["200"]["content"].items()))
+        if media == "application/json":
+            await _json(send, 200, content["example"])
+            return
+        raw = str(content["example"]).encode()
+        headers = [(b"content-type", media.encode()), (b"content-length", str(len(raw)).encode())]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": raw})
+
     async def list_nodes(self, send: Any, call: Call) -> None:
         await _json(send, 200, [])
 
@@ -617,6 +655,11 @@ class Backend:
 
 
 ROUTES = [
+    # literal segments before the ids they would otherwise match
+    (re.compile(r"^/v1/runs/search$"), {"POST": "/v1/runs/search"}),
+    (re.compile(r"^/v1/runs/bulk/delete$"), {"POST": "/v1/runs/bulk/delete"}),
+    (re.compile(r"^/v1/workflows/import$"), {"POST": "/v1/workflows/import"}),
+    (re.compile(r"^/v1/workflows$"), {"GET": "/v1/workflows", "POST": "/v1/workflows"}),
     (
         re.compile(r"^/v1/workflows/(?P<workflow_id>[^/]+)/runs$"),
         {"POST": "create_run", "GET": "list_runs"},
@@ -626,13 +669,88 @@ ROUTES = [
         re.compile(r"^/v1/workflows/(?P<workflow_id>[^/]+)/runs/(?P<run_id>[^/]+)$"),
         {"GET": "get_run"},
     ),
-    (re.compile(r"^/v1/runs/(?P<run_id>[^/]+)$"), {"GET": "get_run_by_id"}),
+    (
+        re.compile(r"^/v1/runs/(?P<run_id>[^/]+)$"),
+        {"GET": "get_run_by_id", "DELETE": "/v1/runs/{run_id}"},
+    ),
+    (re.compile(r"^/v1/runs/(?P<run_id>[^/]+)/data$"), {"GET": "/v1/runs/{run_id}/data"}),
+    (
+        re.compile(r"^/v1/runs/(?P<run_id>[^/]+)/io/(?P<node_id>[^/]+)$"),
+        {"GET": "/v1/runs/{run_id}/io/{node_id}"},
+    ),
     (re.compile(r"^/v1/runs/(?P<run_id>[^/]+)/events$"), {"GET": "get_run_events"}),
     (re.compile(r"^/v1/runs/(?P<run_id>[^/]+)/stop$"), {"POST": "stop_run"}),
-    (re.compile(r"^/v1/workflows/(?P<workflow_id>[^/]+)$"), {"GET": "get_workflow"}),
+    (
+        re.compile(r"^/v1/workflows/(?P<workflow_id>[^/]+)$"),
+        {
+            "GET": "get_workflow",
+            "PATCH": "/v1/workflows/{workflow_id}",
+            "DELETE": "/v1/workflows/{workflow_id}",
+        },
+    ),
+    (
+        re.compile(r"^/v1/workflows/(?P<workflow_id>[^/]+)/versions$"),
+        {
+            "GET": "/v1/workflows/{workflow_id}/versions",
+            "POST": "/v1/workflows/{workflow_id}/versions",
+        },
+    ),
+    (
+        re.compile(r"^/v1/workflows/(?P<workflow_id>[^/]+)/versions/(?P<version_id>[^/]+)$"),
+        {"PATCH": "/v1/workflows/{workflow_id}/versions/{version_id}"},
+    ),
+    (
+        re.compile(r"^/v1/workflows/(?P<workflow_id>[^/]+)/logs$"),
+        {"GET": "/v1/workflows/{workflow_id}/logs"},
+    ),
+    (
+        re.compile(r"^/v1/workflows/(?P<workflow_id>[^/]+)/logs/columns$"),
+        {"GET": "/v1/workflows/{workflow_id}/logs/columns"},
+    ),
+    (
+        re.compile(r"^/v1/workflows/(?P<workflow_id>[^/]+)/export/preview$"),
+        {"GET": "/v1/workflows/{workflow_id}/export/preview"},
+    ),
+    (
+        re.compile(r"^/v1/workflows/(?P<workflow_id>[^/]+)/export$"),
+        {"POST": "/v1/workflows/{workflow_id}/export"},
+    ),
     (re.compile(r"^/v1/nodes$"), {"GET": "list_nodes"}),
     (re.compile(r"^/v1/admin/me$"), {"GET": "get_me"}),
 ]
+
+
+def _resolved(node: Any) -> Any:
+    """A parameter or request body, its `$ref` (within the spec) followed."""
+    while isinstance(node, dict) and "$ref" in node:
+        found: Any = SPEC
+        for part in node["$ref"].lstrip("#/").split("/"):
+            found = found[part]
+        node = found
+    return node
+
+
+_VALIDATORS: dict[int, Any] = {}
+
+
+def _validator(schema: dict[str, Any]) -> Any:
+    """A schema of the spec compiled once; its `#/components/...` refs resolve in the spec."""
+    if id(schema) not in _VALIDATORS:
+        rooted = {**_json_schema(schema), "components": _json_schema(SPEC["components"])}
+        _VALIDATORS[id(schema)] = jsonschema_rs.validator_for(rooted, validate_formats=True)
+    return _VALIDATORS[id(schema)]
+
+
+def _coerced(param: dict[str, Any], raw: str) -> Any:
+    """A query value read as its schema's type says (a value that does not convert stays
+    text, for the schema to refuse)."""
+    kind = _resolved(param["schema"]).get("type")
+    if kind == "integer":
+        with contextlib.suppress(ValueError):
+            return int(raw)
+    if kind == "boolean" and raw.lower() in ("true", "false"):
+        return raw.lower() == "true"
+    return raw
 
 
 def _event_moments(run: Run) -> list[float]:

@@ -34,6 +34,7 @@ BOTH = {
     "auth.isolation",  # no workspaces: key B sees and stops key A's runs
     "conformance.documented-status",  # 400 on bad JSON (the spec documents 422)
     "conformance.methods",  # 405 without Allow
+    "conformance.rejects-invalid",  # `?version_id=` (empty) accepted for a uuid parameter
     "conformance.no-server-error",  # the events stream is a 500
     "sse.well-formed",  # ... so no SSE at all
     "create.echo",  # the run holds the example's workflow_id and input, not the ones sent

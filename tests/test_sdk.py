@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import httpx
 import pytest
 from noxus_sdk.client import Client
-from noxus_sdk.resources.runs import RunFailureError
+from noxus_sdk.errors import NotFoundError
+from noxus_sdk.resources.runs import RunDeletion, RunFailureError
+from noxus_sdk.resources.workflows import WorkflowVersion
+from noxus_sdk.workflows import WorkflowDefinition
 
 from mockserver import Settings
 from tests.conftest import QA, LiveServer
 
 QUESTION = {"User Question": "What is machine learning?"}
+SDK_KEY = {"X-API-Key": "sdk-key"}  # the key the `sdk` fixture's client sends
 ANSWER = {"Answer": "Mock answer to: What is machine learning?"}
 
 
@@ -152,3 +158,104 @@ def test_sync_run_returns_the_run_as_it_stands_at_the_cap(live_server: LiveServe
     assert response.status_code == 200
     assert response.json()["status"] == "running"
     assert time.monotonic() - started < 1.5  # 2 simulated seconds at speed 20
+
+
+# --- the SDK's calls beyond the run lifecycle (issue 21 item 3): served from the document
+
+
+def test_a_saved_workflow_is_read_listed_updated_and_deleted(
+    live_server: LiveServer, sdk: Client
+) -> None:
+    client = sdk
+    saved = client.workflows.save(WorkflowDefinition(client=client, name="Summarize"))
+    assert str(uuid.UUID(saved.id)) == saved.id and saved.name == "Summarize"
+    assert saved.type == "flow" and saved.nodes == [] and saved.edges == []
+
+    read = client.workflows.get(saved.id)
+    assert (read.id, read.name) == (saved.id, "Summarize")  # the stored one, not a made one
+    listed = client.workflows.list(page=1, page_size=10)
+    assert [w.id for w in listed] == [saved.id]
+    other = client.workflows.save(WorkflowDefinition(client=client, name="Translate"))
+    assert [w.id for w in client.workflows.list(page=1, page_size=10)] == [saved.id, other.id]
+    assert [w.id for w in client.workflows.list(page=2, page_size=1)] == [other.id]
+    envelope = httpx.get(
+        f"{live_server.url}/v1/workflows", params={"page": 2, "size": 1}, headers=SDK_KEY
+    ).json()
+    assert {k: envelope[k] for k in ("total", "page", "size", "pages")} == {
+        "total": 2,
+        "page": 2,
+        "size": 1,
+        "pages": 2,
+    }
+
+    saved.name = "Summarize briefly"
+    updated = client.workflows.update(saved.id, saved, force=False)
+    assert (updated.id, updated.name) == (saved.id, "Summarize briefly")
+    assert client.workflows.get(saved.id).name == "Summarize briefly"
+
+    client.workflows.delete(saved.id)
+    assert [w.id for w in client.workflows.list(page=1, page_size=10)] == [other.id]
+    with pytest.raises(NotFoundError):
+        client.workflows.get(saved.id)
+    with pytest.raises(NotFoundError):
+        client.workflows.delete(saved.id)
+
+
+def test_versions_saved_are_listed_and_updated(sdk: Client) -> None:
+    client = sdk
+    workflow = client.workflows.save(WorkflowDefinition(client=client, name="Versioned"))
+    first = workflow.save_version("First", "the first cut")
+    assert isinstance(first, WorkflowVersion) and first.name == "First"
+    assert first.description == "the first cut" and first.definition["nodes"] == []
+    second = client.workflows.save_version(workflow.id, workflow, "Second", None)
+    assert [v.id for v in workflow.list_versions()] == [first.id, second.id]
+    renamed = workflow.update_version(first.id, "First, renamed", "still the first")
+    assert (renamed.id, renamed.name, renamed.description) == (
+        first.id,
+        "First, renamed",
+        "still the first",
+    )
+    assert [v.name for v in client.workflows.list_versions(workflow.id)] == [
+        "First, renamed",
+        "Second",
+    ]
+    # Another workflow's versions are its own.
+    assert client.workflows.list_versions(str(uuid.uuid4())) == []
+
+
+def test_logs_export_and_import_answer_their_documented_shapes(sdk: Client) -> None:
+    client = sdk
+    logs = client.workflows.get_logs(QA.id)
+    assert isinstance(logs["items"], list) and logs["total"] >= 0
+    columns = client.workflows.get_logs_columns(QA.id)
+    assert columns and all(isinstance(c, str) for c in columns)
+    preview = client.workflows.export_preview(QA.id)
+    assert isinstance(preview["dependencies"], list)
+    bundle = client.workflows.export(QA.id, version="v4", include_dependencies=False)
+    assert isinstance(bundle, bytes) and bundle
+    imported = client.workflows.import_(bundle, mode="clone", dry_run=True)
+    assert imported and all(str(uuid.UUID(r["id"])) == r["id"] for r in imported)
+
+
+def test_run_data_node_io_search_and_deletion(sdk: Client) -> None:
+    client = sdk
+    run = client.workflows.get(QA.id).run(QUESTION)
+    data = run.data()
+    assert isinstance(data["nodes"], list) and "status" in data
+    assert client.runs.get_data(run.id, fetch_structured_data=False)["nodes"] is not None
+    io = client.runs.get_node_io(run.id, "answer", it=0)
+    assert isinstance(io["inputs"], dict) and isinstance(io["outputs"], dict)
+    found = client.runs.search("machine learning", search_in=["input"])
+    assert isinstance(found, list) and all(isinstance(hit, dict) for hit in found)
+    deletion = run.delete()
+    assert isinstance(deletion, RunDeletion) and deletion.matched >= deletion.succeeded
+    bulk = client.runs.bulk_delete(older_than=datetime.now(UTC), dry_run=True)
+    assert isinstance(bulk, RunDeletion)
+    nobody = str(uuid.uuid4())  # a run nobody created: 404 on each, as the document says
+    for call in (
+        lambda: client.runs.get_data(nobody),
+        lambda: client.runs.get_node_io(nobody, "answer"),
+        lambda: client.runs.delete(nobody),
+    ):
+        with pytest.raises(NotFoundError):
+            call()

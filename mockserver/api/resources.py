@@ -4,16 +4,22 @@ A template `C` with `C/{id}` beside it is a collection: POST to `C` creates a re
 (the validated body, the rest of the answer's schema made, an id of the item parameter's
 type put in), GET `C/{id}` returns it, PUT replaces it, PATCH merges into it, DELETE
 removes it (then 404, where the operation documents one), GET `C` lists what was created
-(inside the document's page envelope when the answer is an object holding an array).
-Per workspace (the caller's credential), through the backend's ResourceStore. `Prefer:
-code=N` still picks the generic answer, as with Prism.
+(inside the document's page envelope when the answer is an object holding an array, one
+page of it: `page` and a page size, with the envelope's counts). Per workspace (the
+caller's credential), through the backend's ResourceStore. `Prefer: code=N` still picks
+the generic answer, as with Prism.
+
+Where a behaviour reads the item (`over`), what was created through the document is
+answered as stored and what was deleted is a 404; any other id is the behaviour's.
 """
 
 from __future__ import annotations
 
 import contextlib
+import inspect
+import math
 import random
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,11 +29,15 @@ from mockserver.core.samples import Unsatisfiable
 from mockserver.engine.asked import Asked
 from mockserver.engine.encoding import dumps
 from mockserver.engine.generic import DocumentHandler, GenericAnswers, Result, first_success
+from mockserver.engine.problems import ApiError
 from mockserver.storage.protocols import ResourceStore
 
 # Query parameters read as a page size when the list operation declares one.
 PAGE_SIZES = ("limit", "page_size", "per_page", "size", "count", "max_results")
+PAGE_NUMBERS = ("page", "page_number")
 MAX_LISTED = 1000
+# Beside a collection: the ids deleted from it (read by `over` before the behaviour).
+REMOVED = "#removed"
 _NOT_FOUND = {
     "code": 404,
     "status": 404,
@@ -97,6 +107,28 @@ class Resources:
         """The operation's handler: keyword arguments as every handler gets them."""
         return DocumentHandler(lambda kwargs: self._serve(operation, role, kwargs))
 
+    def over(self, operation: Operation, role: Role, behaviour: Callable[..., Any]) -> Any:
+        """The item's read where a behaviour serves it too: an item created through the
+        document is answered as stored, one deleted is a 404, any other the behaviour's."""
+
+        async def read(**kwargs: Any) -> Any:
+            asked: Asked = kwargs["asked"]
+            user = kwargs.get("user")
+            workspace = workspace_of(user) if user else (asked.workspace or "")
+            values = {p.name: kwargs.get(p.arg) for p in operation.parameters}
+            collection = _filled(role.collection, values)
+            key = str(values.get(role.param))
+            stored = await self.store.get(workspace, collection, key)
+            if stored is not None:
+                return self._shown(
+                    operation, first_success(operation), stored, dumps(values).decode()
+                )
+            if await self.store.get(workspace, collection + REMOVED, key) is not None:
+                raise ApiError(404, f"{role.param} {key} was deleted")
+            return await called(behaviour, kwargs)
+
+        return read
+
     async def _serve(self, operation: Operation, role: Role, kwargs: dict[str, Any]) -> Result:
         asked: Asked = kwargs["asked"]
         prefer = asked.prefer
@@ -134,7 +166,10 @@ class Resources:
             )
         if role.kind == "remove":
             await self.store.delete(workspace, collection, key)
-            return self.answers.answer(operation, status, prefer, values, request)
+            await self.store.put(workspace, collection + REMOVED, key, True)
+            # Made, not the example: the answer names the item deleted.
+            shown = stored if isinstance(stored, dict) else {}
+            return self.answers.made(operation, status, {**shown, **values}, request)
         # read
         return self._shown(operation, status, stored, request)
 
@@ -181,11 +216,14 @@ class Resources:
         workspace: str,
         collection: str,
     ) -> Result:
-        size = next(
-            (v for n, v in values.items() if n.lower() in PAGE_SIZES and isinstance(v, int)),
-            MAX_LISTED,
-        )
-        items = await self.store.all(workspace, collection, max(0, min(size, MAX_LISTED)))
+        size = _named(values, PAGE_SIZES)
+        page = max(1, _named(values, PAGE_NUMBERS) or 1)
+        every = await self.store.all(workspace, collection, MAX_LISTED)
+        per_page = max(1, min(size or MAX_LISTED, MAX_LISTED))
+        items = every[(page - 1) * per_page : page * per_page]
+        # The envelope's counts, where it has them by these names.
+        counts = {"total": len(every), "page": page, "pages": math.ceil(len(every) / per_page)}
+        values = {**values, **counts, "size": per_page}
         documented = operation.answer_for(status)
         schema = documented.schemas.get("application/json") if documented else None
         if schema is None:
@@ -216,6 +254,19 @@ class Resources:
         if operation.answer_for(404) is None:
             return self.answers.made(operation, first_success(operation), values, request)
         return self.answers.made(operation, 404, _NOT_FOUND, request)
+
+
+async def called(handler: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
+    """`handler` called with the keyword arguments its signature names."""
+    names = inspect.signature(handler).parameters
+    if any(p.kind is p.VAR_KEYWORD for p in names.values()):
+        return await handler(**kwargs)
+    return await handler(**{k: v for k, v in kwargs.items() if k in names})
+
+
+def _named(values: dict[str, Any], names: tuple[str, ...]) -> int | None:
+    """The first integer parameter value by one of `names` (any letter case)."""
+    return next((v for n, v in values.items() if n.lower() in names and isinstance(v, int)), None)
 
 
 def _filled(template: str, values: dict[str, Any]) -> str:

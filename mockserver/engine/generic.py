@@ -24,6 +24,7 @@ from apicontract.operations import Answer, Operation
 from apicontract.responses import ResponseChecker
 from mockserver.core.prefer import Preferences
 from mockserver.core.samples import Sampler, Unmatched, Unsatisfiable, plausible
+from mockserver.engine.asked import Asked
 from mockserver.engine.encoding import dumps
 from mockserver.engine.problems import ApiError
 
@@ -48,6 +49,13 @@ class Payload:
         await send({"type": "http.response.start", "status": self.status_code, "headers": headers})
         await send({"type": "http.response.body", "body": self.raw})
 
+    def as_connexion(self) -> tuple[bytes, int, dict[str, str]]:
+        """The answer as connexion takes a handler's (body, status, headers)."""
+        headers = dict(self.headers)
+        if self.media_type is not None:
+            headers["Content-Type"] = self.media_type
+        return self.raw, self.status_code, headers
+
 
 Result = tuple[Any, int, dict[str, str]] | Payload
 
@@ -70,6 +78,23 @@ class GenericAnswers:
         self.seed = seed
         # An example's verdict never changes: judged on first use, not on every request.
         self._examples: dict[tuple[int, str, str | None], tuple[str | None, Any]] = {}
+
+    def handler(self, operation: Operation) -> DocumentHandler:
+        """The handler of an operation nothing else serves: its generic answer, the
+        request's parameters and body fields reflected."""
+
+        async def answer(kwargs: dict[str, Any]) -> Any:
+            asked: Asked = kwargs["asked"]
+            values = {p.name: kwargs.get(p.arg) for p in operation.parameters}
+            body = kwargs.get("body")
+            hints = {**body, **values} if isinstance(body, dict) else values
+            status = self.status_for(operation, asked.prefer)
+            # A binary body (an upload) seeds by its digest: JSON cannot hold bytes.
+            seen = hashlib.sha256(body).hexdigest() if isinstance(body, bytes) else body
+            request = dumps([values, seen]).decode()
+            return self.answer(operation, status, asked.prefer, hints, request)
+
+        return DocumentHandler(answer)
 
     def status_for(self, operation: Operation, prefer: Preferences) -> int:
         """The status asked, if documented; else the first documented success."""

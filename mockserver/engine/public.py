@@ -15,7 +15,6 @@ stay connexion's.
 
 from __future__ import annotations
 
-import hashlib
 import inspect
 import logging
 from collections.abc import Callable, Mapping
@@ -87,22 +86,7 @@ def _handler(
     """The operation's handler, bound by method and path template (a regenerated document
     keeps it) or by operationId; else the generic answer."""
     found = handlers.get(f"{operation.method} {operation.template}") or handlers.get(operation.id)
-    return found if found is not None else _generic(operation, answers)
-
-
-def _generic(operation: Operation, answers: GenericAnswers) -> Handler:
-    async def answer(kwargs: dict[str, Any]) -> Any:
-        asked: Asked = kwargs["asked"]
-        values = {p.name: kwargs.get(p.arg) for p in operation.parameters}
-        body = kwargs.get("body")
-        hints = {**body, **values} if isinstance(body, dict) else values
-        status = answers.status_for(operation, asked.prefer)
-        # A binary body (an upload) seeds by its digest: JSON cannot hold bytes.
-        seen = hashlib.sha256(body).hexdigest() if isinstance(body, bytes) else body
-        request = dumps([values, seen]).decode()
-        return answers.answer(operation, status, asked.prefer, hints, request)
-
-    return DocumentHandler(answer)
+    return found if found is not None else answers.handler(operation)
 
 
 class PublicApi:

@@ -49,6 +49,7 @@ from apicontract.spec import inlined
 from mockserver.engine.asked import asked_of
 from mockserver.engine.auth import key_check
 from mockserver.engine.encoding import dumps
+from mockserver.engine.generic import Payload
 from mockserver.engine.reply import Reply
 from mockserver.engine.validation import (
     SchemaCache,
@@ -82,8 +83,11 @@ def receiving(handler: Handler, operation: Mapping[str, Any], document: Any) -> 
         if p["in"] == "header"
     }
     signature = inspect.signature(handler)
-    added = {name for name in signature.parameters if name in headers or name == "asked"}
-    takes_body = "body" in signature.parameters
+    # A handler taking **kwargs (answers from the document) gets every argument.
+    takes_all = any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values())
+    named = {*headers, "asked"} if takes_all else set(signature.parameters)
+    added = {name for name in named if name in headers or name == "asked"}
+    takes_body = takes_all or "body" in signature.parameters
 
     async def call(**kwargs: Any) -> Any:
         if "asked" in added:
@@ -95,8 +99,8 @@ def receiving(handler: Handler, operation: Mapping[str, Any], document: Any) -> 
         if takes_body and isinstance(kwargs.get("body"), bytes):
             kwargs["body"] = _json(kwargs["body"], context.request.headers.get("content-type"))
         result = await handler(**kwargs)
-        # A Reply is connexion's (body, status, headers).
-        return result.as_connexion() if isinstance(result, Reply) else result
+        # A Reply (or a document's non-JSON Payload) is connexion's (body, status, headers).
+        return result.as_connexion() if isinstance(result, Reply | Payload) else result
 
     # connexion reads this signature (no __wrapped__: it would read the handler's) to
     # choose what it passes: not what is added here.
@@ -123,8 +127,7 @@ def _json(raw: bytes, content_type: str | None) -> Any:
 
 def handlers_of(document: Any, handlers: Mapping[str, Handler]) -> dict[str, Handler]:
     """Every operation's handler, as `receiving` hands it to connexion, by operationId: the
-    one bound to its method and path template, else to its operationId, else whatever the
-    mapping answers for a name it lacks (app.Behaviours: a stand-in)."""
+    one bound to its method and path template, else to its operationId."""
     found: dict[str, Handler] = {}
     for template, item in document["paths"].items():
         for method in METHODS:
@@ -133,12 +136,8 @@ def handlers_of(document: Any, handlers: Mapping[str, Handler]) -> dict[str, Han
             if name is None:
                 continue
             bound = handlers.get(f"{method.upper()} {template}") or handlers.get(name)
-            if bound is None:
-                try:
-                    bound = handlers[name]
-                except KeyError:
-                    continue
-            found[name] = receiving(bound, operation, document)
+            if bound is not None:
+                found[name] = receiving(bound, operation, document)
     return found
 
 

@@ -1,4 +1,5 @@
-"""/v1 on the reference engine (`--engine connexion`): connexion serves every operation,
+"""/v1 on the reference engine (`--engine connexion`): connexion serves every operation
+(resolved onto the handlers the compiled engine calls, document-served ones included),
 behind this front, which does what connexion has no notion of or does against the spec.
 
 - Fault injection, a mock feature: as on the compiled engine, drawn after routing (it
@@ -27,7 +28,7 @@ from mockserver.state import MockState
 class ReferenceFront:
     """The ASGI app of /v1: injected faults, then `app` (connexion, built on demand)."""
 
-    def __init__(self, state: MockState, app: Any, handled: frozenset[str]) -> None:
+    def __init__(self, state: MockState, app: Any) -> None:
         self.state = state
         self.app = app
         self.unavailable = state.backend.unavailable
@@ -39,11 +40,11 @@ class ReferenceFront:
             )
         operations = operations_of(state.spec)
         for operation in operations:
-            bound = f"{operation.method} {operation.template}"
-            if operation.id not in handled and bound not in handled:
+            # Without an operationId the core names it "METHOD template".
+            if operation.id == f"{operation.method} {operation.template}":
                 raise SpecError(
-                    f"{state.spec.path}: the reference engine has no handler for operation "
-                    f"{operation.id} (connexion serves the behaviours' operations only)"
+                    f"{state.spec.path}: the reference engine (connexion) resolves handlers "
+                    f"by operationId; {operation.method} {operation.template} has none"
                 )
         self.routes = operation_routes(operations)
 
