@@ -65,7 +65,11 @@ def test_a_run_shows_its_views_events_and_journal_per_workspace(
     assert other.status_code == 404
 
 
-def test_ten_thousand_stored_runs_are_paged_newest_first_and_fast(client: Any, app: Any) -> None:
+def test_ten_thousand_stored_runs_are_paged_newest_first_one_page_read(
+    client: Any, app: Any
+) -> None:
+    """The board asks the store for the one page shown (no timing here: speed is the
+    bench's; a board reading every run would ask for more than the page)."""
     template = client.post(RUNS, json={"input": {}}, headers=KEY).json()
     store = app.mock.runs
 
@@ -77,9 +81,18 @@ def test_ten_thousand_stored_runs_are_paged_newest_first_and_fast(client: Any, a
         return (await store.page(workspace_of("key-a"), 0, 1))[0][0]
 
     newest = asyncio.run(fill())
-    started = time.perf_counter()
-    page = client.get("/_mock/dashboard", params={"offset": 50, "limit": 50}, headers=KEY)
-    took = time.perf_counter() - started
+    asked: list[tuple[int, int]] = []
+    paged = store.page
+
+    async def page_of(workspace: str, offset: int, limit: int) -> Any:
+        asked.append((offset, limit))
+        return await paged(workspace, offset, limit)
+
+    store.page = page_of
+    try:
+        page = client.get("/_mock/dashboard", params={"offset": 50, "limit": 50}, headers=KEY)
+    finally:
+        del store.page
     body = page.json()["runs"]
     assert body["total"] == 10_001 and len(body["items"]) == 50 and body["offset"] == 50
     created = [r["created_t"] for r in body["items"]]
@@ -87,7 +100,7 @@ def test_ten_thousand_stored_runs_are_paged_newest_first_and_fast(client: Any, a
     assert created[0] == newest.timeline.created_at - 50
     last = client.get("/_mock/dashboard", params={"offset": 10_000}, headers=KEY).json()
     assert [r["id"] for r in last["runs"]["items"]] == [template["id"]]
-    assert took < 0.5, f"a page of 10,000 stored runs took {took:.3f} s"
+    assert asked == [(50, 50)]
 
 
 def _opened(stack: ExitStack, url: str, path: str) -> int:

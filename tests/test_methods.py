@@ -16,7 +16,7 @@ RUNS = f"/v1/workflows/{QA.id}/runs"
     [
         ("GET", f"{RUNS}/sync", "POST"),  # not the {run_id} route: "sync" is literal
         ("OPTIONS", RUNS, "GET, POST"),
-        ("DELETE", f"/v1/runs/{QA.id}", "GET"),
+        ("PUT", f"/v1/runs/{QA.id}", "DELETE, GET"),
         ("PUT", "/v1/nodes", "GET"),
     ],
 )
@@ -41,7 +41,7 @@ def test_declared_methods_and_cors_preflights_pass_through(client: Any) -> None:
 def test_a_browser_can_read_allow_on_a_405(client: Any) -> None:
     """CORS exposes `Allow`: without it a front end reads null on a 405."""
     response = client.request(
-        "DELETE", f"/v1/runs/{QA.id}", headers={**KEY, "Origin": "http://localhost:5173"}
+        "PUT", f"/v1/runs/{QA.id}", headers={**KEY, "Origin": "http://localhost:5173"}
     )
     assert response.status_code == 405
     exposed = response.headers["access-control-expose-headers"].lower().replace(" ", "")
