@@ -63,6 +63,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "-W",
         "ignore::pytest.PytestAssertRewriteWarning",
         "--tb=short",
+        # Each failure's report is printed once, above: on CI (the CI variable set) pytest
+        # would repeat it whole in the summary line, doubling the output.
+        "--force-short-summary",
         *passthrough,
     ]
     for spec in SPECS:

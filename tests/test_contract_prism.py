@@ -120,7 +120,9 @@ NOISE = re.compile(r"object at 0x|ExceptionGroup|Hypothesis found|Failing test c
 def reported(url: str, report: Path) -> tuple[int, set[str], str]:
     command = [sys.executable, "-m", "contract_tests", "--base-url", url, "--api-key", "k"]
     command += ["--run-timeout", "5", "--junitxml", str(report), "-q"]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=500, cwd=ROOT)
+    # As on CI (the CI variable set), where pytest prints the longest summary lines.
+    ci = {**os.environ, "CI": "true"}
+    done = subprocess.run(command, capture_output=True, text=True, timeout=500, cwd=ROOT, env=ci)
     output = done.stdout[-3000:] + done.stderr[-2000:]
     lines = len(done.stdout.splitlines())
     found: set[str] = set()
@@ -129,6 +131,10 @@ def reported(url: str, report: Path) -> tuple[int, set[str], str]:
         assert re.match(r"\[[\w.-]+\] \S", message), message[:300]
         assert not NOISE.search(text), NOISE.search(text)
         found |= set(re.findall(r"^\[([\w.-]+)\] ", text, re.M))
+    # each failure in full once: the summary at the end is one line per test
+    summary = done.stdout.partition("short test summary info")[2].splitlines()[1:]
+    one_line = re.compile(r"(FAILED|ERROR) |=+ |\d+ failed")
+    assert summary and all(one_line.match(line) for line in summary), summary[:5]
     # a person reads it: about two 50-line screens per rule broken, at most
     assert lines <= SCREENS_PER_RULE * 50 * max(1, len(found)), (lines, len(found))
     return done.returncode, found, output
