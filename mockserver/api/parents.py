@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from apicontract.operations import Operation
-from mockserver.api.resources import called
+from mockserver.engine.arguments import Takes
 from mockserver.engine.generic import DocumentHandler
 
 Handler = Callable[..., Any]
@@ -44,8 +44,10 @@ def parent_read(operation: Operation, reads: Mapping[str, Handler]) -> Handler |
 def under(parent: Handler, handler: DocumentHandler) -> DocumentHandler:
     """`handler`, once `parent` has read the item (an ApiError 404 when it does not exist)."""
 
+    takes = Takes.of(parent)
+
     async def answer(kwargs: dict[str, Any]) -> Any:
-        await called(parent, kwargs)
+        await parent(**takes.picked(kwargs))
         return await handler(**kwargs)
 
     return DocumentHandler(answer)

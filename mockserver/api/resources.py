@@ -16,7 +16,6 @@ answered as stored and what was deleted is a 404; any other id is the behaviour'
 from __future__ import annotations
 
 import contextlib
-import inspect
 import math
 import random
 from collections.abc import Callable, Iterable
@@ -26,6 +25,7 @@ from typing import Any
 from apicontract.operations import Operation
 from mockserver.core.ids import workspace_of
 from mockserver.core.samples import Unsatisfiable
+from mockserver.engine.arguments import Takes
 from mockserver.engine.asked import Asked
 from mockserver.engine.encoding import dumps
 from mockserver.engine.generic import DocumentHandler, GenericAnswers, Result, first_success
@@ -110,11 +110,10 @@ class Resources:
     def over(self, operation: Operation, role: Role, behaviour: Callable[..., Any]) -> Any:
         """The item's read where a behaviour serves it too: an item created through the
         document is answered as stored, one deleted is a 404, any other the behaviour's."""
+        takes = Takes.of(behaviour)
 
         async def read(**kwargs: Any) -> Any:
-            asked: Asked = kwargs["asked"]
-            user = kwargs.get("user")
-            workspace = workspace_of(user) if user else (asked.workspace or "")
+            workspace = _workspace(kwargs)
             values = {p.name: kwargs.get(p.arg) for p in operation.parameters}
             collection = _filled(role.collection, values)
             key = str(values.get(role.param))
@@ -125,7 +124,7 @@ class Resources:
                 )
             if await self.store.get(workspace, collection + REMOVED, key) is not None:
                 raise ApiError(404, f"{role.param} {key} was deleted")
-            return await called(behaviour, kwargs)
+            return await behaviour(**takes.picked(kwargs))
 
         return read
 
@@ -137,8 +136,7 @@ class Resources:
         request = dumps([values, body]).decode()
         if prefer.code is not None and operation.answer_for(prefer.code) is not None:
             return self.answers.answer(operation, prefer.code, prefer, values, request)
-        user = kwargs.get("user")
-        workspace = workspace_of(user) if user else (asked.workspace or "")
+        workspace = _workspace(kwargs)
         collection = _filled(role.collection, values)
         status = first_success(operation)
         key = str(values.get(role.param))
@@ -256,12 +254,11 @@ class Resources:
         return self.answers.made(operation, 404, _NOT_FOUND, request)
 
 
-async def called(handler: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
-    """`handler` called with the keyword arguments its signature names."""
-    names = inspect.signature(handler).parameters
-    if any(p.kind is p.VAR_KEYWORD for p in names.values()):
-        return await handler(**kwargs)
-    return await handler(**{k: v for k, v in kwargs.items() if k in names})
+def _workspace(kwargs: dict[str, Any]) -> str:
+    """The caller's workspace: from its credential, else the one the request asked for."""
+    user = kwargs.get("user")
+    asked: Asked = kwargs["asked"]
+    return workspace_of(user) if user else (asked.workspace or "")
 
 
 def _named(values: dict[str, Any], names: tuple[str, ...]) -> int | None:

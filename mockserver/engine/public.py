@@ -15,7 +15,6 @@ stay connexion's.
 
 from __future__ import annotations
 
-import inspect
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -28,6 +27,7 @@ from apicontract.requests import RequestValidator, media_type
 from apicontract.responses import ResponseChecker
 from apicontract.router import Routes, by_template, route_of
 from mockserver.engine import problems
+from mockserver.engine.arguments import Takes
 from mockserver.engine.asgi import header, send_json
 from mockserver.engine.asked import Asked, asked_of
 from mockserver.engine.auth import http_secret, key_check
@@ -72,12 +72,10 @@ class Endpoint:
         # A behaviour's answers whose schema requires fields it may not produce.
         self.filled = not self.from_document
         self.required: dict[int, tuple[str, ...]] = {}  # by status, read once
-        signature = inspect.signature(handler).parameters
-        self.accepts = frozenset(signature)
-        self.takes_all = any(p.kind is p.VAR_KEYWORD for p in signature.values())
+        self.takes = Takes.of(handler)
 
     def wants(self, arg: str) -> bool:
-        return self.takes_all or arg in self.accepts
+        return self.takes.wants(arg)
 
 
 def _handler(
@@ -330,11 +328,11 @@ def unused_parameters(routes: Routes[dict[str, Endpoint]]) -> list[str]:
     lines = []
     for _, by_method in routes.table:
         for endpoint in by_method.values():
-            if endpoint.from_document or endpoint.takes_all:
+            if endpoint.from_document or endpoint.takes.everything:
                 continue
             for param in endpoint.operation.parameters:
                 arg = param.arg
-                if arg not in endpoint.accepts and param.key.lower() not in _ENGINE_READS:
+                if arg not in endpoint.takes.names and param.key.lower() not in _ENGINE_READS:
                     lines.append(
                         f"{endpoint.operation.method} {endpoint.operation.template}: "
                         f"{param.where} parameter {param.name} is validated but not used"

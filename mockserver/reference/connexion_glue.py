@@ -46,6 +46,7 @@ from apicontract.operations import METHODS, argument_name
 from apicontract.problems import ErrorItem, ValidationProblem
 from apicontract.responses import body_problem
 from apicontract.spec import inlined
+from mockserver.engine.arguments import Takes
 from mockserver.engine.asked import asked_of
 from mockserver.engine.auth import key_check
 from mockserver.engine.encoding import dumps
@@ -82,12 +83,12 @@ def receiving(handler: Handler, operation: Mapping[str, Any], document: Any) -> 
         for p in inlined(document, operation.get("parameters", []))
         if p["in"] == "header"
     }
-    signature = inspect.signature(handler)
+    signature = inspect.signature(handler)  # the one connexion reads, below
+    takes = Takes.of(handler)
     # A handler taking **kwargs (answers from the document) gets every argument.
-    takes_all = any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values())
-    named = {*headers, "asked"} if takes_all else set(signature.parameters)
+    named = {*headers, "asked"} if takes.everything else takes.names
     added = {name for name in named if name in headers or name == "asked"}
-    takes_body = takes_all or "body" in signature.parameters
+    takes_body = takes.wants("body")
 
     async def call(**kwargs: Any) -> Any:
         if "asked" in added:
